@@ -1,0 +1,22 @@
+/// What a request presents to prove who is calling.
+public struct Credentials: Sendable {
+    /// The token of an `Authorization: Bearer` header, if the request carried one.
+    public var bearerToken: String?
+
+    public init(bearerToken: String?) {
+        self.bearerToken = bearerToken
+    }
+}
+
+/// The answer of an authenticator about one set of credentials.
+public enum AuthenticationResult: Sendable, Hashable {
+    /// The credentials identify this user.
+    case authenticated(UserInfo)
+    /// The credentials are missing, not understood or rejected.
+    case unauthenticated
+}
+
+/// Decides who is calling. Throws only when it cannot decide (for example the Kubernetes API is down).
+public protocol Authenticator: Sendable {
+    func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult
+}

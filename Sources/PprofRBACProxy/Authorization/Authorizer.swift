@@ -1,0 +1,13 @@
+/// The answer of an authorizer about one set of attributes.
+public enum AuthorizationDecision: Sendable, Hashable {
+    case allowed
+    /// An explicit denial; the reason is for logs only, never for the client.
+    case denied(reason: String)
+    /// This authorizer has no rule about the request; the next one decides.
+    case noOpinion
+}
+
+/// Decides whether a user may do something. Throws only when it cannot decide.
+public protocol Authorizer: Sendable {
+    func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision
+}

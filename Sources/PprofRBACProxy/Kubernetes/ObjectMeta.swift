@@ -1,0 +1,21 @@
+/// The `metadata` of a review object, encoded as client-go does (`{"creationTimestamp":null}`).
+public struct ObjectMeta: Codable, Sendable, Hashable {
+    public var creationTimestamp: String?
+
+    public init(creationTimestamp: String? = nil) {
+        self.creationTimestamp = creationTimestamp
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case creationTimestamp
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        if let creationTimestamp {
+            try container.encode(creationTimestamp, forKey: .creationTimestamp)
+        } else {
+            try container.encodeNil(forKey: .creationTimestamp)
+        }
+    }
+}
