@@ -1,0 +1,13 @@
+/// Authenticates bearer tokens listed in a kube-apiserver static token file; the local mode.
+public struct TokenFileAuthenticator: Authenticator {
+    private let users: [String: UserInfo]
+
+    public init(_ tokenFile: TokenAuthFile) {
+        self.users = tokenFile.users
+    }
+
+    public func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
+        guard let token = credentials.bearerToken, let user = users[token] else { return .unauthenticated }
+        return .authenticated(user)
+    }
+}

@@ -1,0 +1,26 @@
+/// Asks each authenticator in turn; the first that recognises the caller wins.
+///
+/// When none does and one of them failed, the failure is reported rather than a plain "unauthenticated",
+/// so that an API outage is answered with 503 instead of 401.
+public struct UnionAuthenticator: Authenticator {
+    public let authenticators: [any Authenticator]
+
+    public init(_ authenticators: [any Authenticator]) {
+        self.authenticators = authenticators
+    }
+
+    public func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
+        var firstError: (any Error)?
+        for authenticator in authenticators {
+            do {
+                if case .authenticated(let user) = try await authenticator.authenticate(credentials) {
+                    return .authenticated(user.addingAuthenticatedGroup())
+                }
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+        return .unauthenticated
+    }
+}

@@ -1,0 +1,27 @@
+/// Why the proxy cannot start with the configuration it was given; every case says what to fix.
+public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    case missingFlag(flag: String, hint: String)
+    case invalidFlag(flag: String, value: String, reason: String)
+    case unreadableFile(flag: String, path: String, reason: String)
+    case invalidConfigFile(path: String, reason: String)
+    case invalidTokenFile(path: String, reason: String)
+    case noKubernetesConnection
+
+    public var description: String {
+        switch self {
+        case .missingFlag(let flag, let hint):
+            "\(flag) is required: \(hint)"
+        case .invalidFlag(let flag, let value, let reason):
+            "invalid value \"\(value)\" for \(flag): \(reason)"
+        case .unreadableFile(let flag, let path, let reason):
+            "cannot read \(flag) \(path): \(reason)"
+        case .invalidConfigFile(let path, let reason):
+            "invalid config file \(path): \(reason)"
+        case .invalidTokenFile(let path, let reason):
+            "invalid token file \(path): \(reason)"
+        case .noKubernetesConnection:
+            "no Kubernetes API to ask: pass --kubeconfig FILE, run in a pod (KUBERNETES_SERVICE_HOST), "
+                + "or run locally with --token-auth-file FILE and --config-file FILE (static rules)"
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import NIOCore
+import NIOHTTP1
+
+/// Every answer the proxy gives on its own instead of the upstream's. This file is the one place
+/// where they become HTTP statuses and bodies.
+public enum ProxyError: Error, Sendable, Hashable {
+    /// The request cannot be understood safely (bad path encoding, two `Authorization` headers, …).
+    case badRequest(String)
+    /// No credentials, or credentials nobody recognised.
+    case unauthorized
+    /// Authenticated, but not allowed to do this.
+    case forbidden(user: String, verb: String, path: String)
+    /// The path is outside what the proxy serves.
+    case notFound
+    /// The upstream could not be reached or closed before answering.
+    case badGateway(String)
+    /// The Kubernetes API could not answer, so nobody can be authenticated or authorized right now.
+    case kubernetesAPIUnavailable
+
+    /// Seconds a client should wait before retrying a 503.
+    static let retryAfterSeconds = 5
+
+    public var status: HTTPResponseStatus {
+        switch self {
+        case .badRequest: .badRequest
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .badGateway: .badGateway
+        case .kubernetesAPIUnavailable: .serviceUnavailable
+        }
+    }
+
+    /// The one-line body, without the trailing newline. Never contains a token.
+    public var message: String {
+        switch self {
+        case .badRequest(let reason): "Bad Request: \(reason)"
+        case .unauthorized: "Unauthorized"
+        case .forbidden(let user, let verb, let path): "Forbidden (user=\(user), verb=\(verb), path=\(path))"
+        case .notFound: "404 page not found"
+        case .badGateway(let reason): "Bad Gateway: \(reason)"
+        case .kubernetesAPIUnavailable: "Service Unavailable: the Kubernetes API cannot be reached to check credentials; retry later"
+        }
+    }
+
+    /// The response head and body: short text/plain that `go tool pprof` prints (`X-Go-Pprof: 1`).
+    public func response(version: HTTPVersion, closeConnection: Bool) -> (head: HTTPResponseHead, body: String) {
+        let body = message + "\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        headers.add(name: "x-content-type-options", value: "nosniff")
+        headers.add(name: "x-go-pprof", value: "1")
+        headers.add(name: "content-length", value: String(body.utf8.count))
+        if case .kubernetesAPIUnavailable = self {
+            headers.add(name: "retry-after", value: String(Self.retryAfterSeconds))
+        }
+        if closeConnection {
+            headers.add(name: "connection", value: "close")
+        }
+        return (HTTPResponseHead(version: version, status: status, headers: headers), body)
+    }
+}
+
+extension ProxyError {
+    /// Writes this error as a complete response on a server pipeline, then closes the connection
+    /// (or the HTTP/2 stream) if asked, as when an unread request body makes it unusable.
+    func write(to context: ChannelHandlerContext, version: HTTPVersion, closeConnection: Bool, isHTTP2: Bool) {
+        let (head, body) = response(version: version, closeConnection: closeConnection && !isHTTP2)
+        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        let bodyBuffer = context.channel.allocator.buffer(string: body)
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(bodyBuffer))), promise: nil)
+        let written = context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
+        if closeConnection {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}

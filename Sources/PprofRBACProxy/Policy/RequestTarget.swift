@@ -1,0 +1,144 @@
+/// A request target split into its percent-decoded, normalized path and its raw query.
+///
+/// The normalized `path` is what is authorized, and `encodedPath` (the same path, re-encoded) is what
+/// is forwarded, so authorization and execution can never disagree about which resource is meant.
+public struct RequestTarget: Sendable, Hashable {
+    /// The decoded path with dot segments and duplicate slashes removed, trailing slash kept.
+    public var path: String
+    /// The query exactly as received, without the leading `?`; nil when the target had no `?`.
+    public var rawQuery: String?
+
+    /// Parses an origin-form request target (`/path?query`), as found in an HTTP/1.1 request line or
+    /// an HTTP/2 `:path`.
+    public init(parsing target: String) throws(RequestTargetError) {
+        var bytes = Substring(target).utf8[...]
+        if let questionMark = bytes.firstIndex(of: UInt8(ascii: "?")) {
+            self.rawQuery = String(Substring(target.utf8[target.utf8.index(after: questionMark)...]))
+            bytes = bytes[..<questionMark]
+        } else {
+            self.rawQuery = nil
+        }
+        guard bytes.first == UInt8(ascii: "/") else { throw .notOriginForm }
+        let decoded = try Self.percentDecode(bytes)
+        guard let decodedPath = String(validating: decoded, as: UTF8.self) else { throw .invalidUTF8 }
+        self.path = Self.clean(decodedPath)
+    }
+
+    /// The path percent-encoded for the request line sent upstream: every byte outside RFC 3986's
+    /// `pchar` set and `/` is escaped, so the upstream decodes exactly `path`.
+    public var encodedPath: String {
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(path.utf8.count)
+        for byte in path.utf8 {
+            if Self.isPathByteSafe(byte) {
+                encoded.append(byte)
+            } else {
+                encoded.append(UInt8(ascii: "%"))
+                encoded.append(Self.hexDigits[Int(byte >> 4)])
+                encoded.append(Self.hexDigits[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: encoded, as: UTF8.self)
+    }
+
+    /// `encodedPath` followed by `?rawQuery` when there was a query.
+    public var encodedTarget: String {
+        guard let rawQuery else { return encodedPath }
+        return encodedPath + "?" + rawQuery
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    private static func percentDecode(_ bytes: Substring.UTF8View.SubSequence) throws(RequestTargetError) -> [UInt8] {
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            var byte = bytes[index]
+            if byte == UInt8(ascii: "%") {
+                let high = bytes.index(after: index)
+                guard high < bytes.endIndex, let highValue = hexValue(bytes[high]) else { throw .invalidPercentEncoding }
+                let low = bytes.index(after: high)
+                guard low < bytes.endIndex, let lowValue = hexValue(bytes[low]) else { throw .invalidPercentEncoding }
+                byte = highValue << 4 | lowValue
+                if byte == UInt8(ascii: "/") { throw .encodedSlash }
+                index = bytes.index(after: low)
+            } else {
+                if byte == UInt8(ascii: "#") { throw .fragment }
+                index = bytes.index(after: index)
+            }
+            if byte == 0 { throw .nulByte }
+            if byte < 0x20 || byte == 0x7F { throw .controlCharacter }
+            decoded.append(byte)
+        }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    private static func isPathByteSafe(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
+            UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+            UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"),
+            UInt8(ascii: "@"), UInt8(ascii: "/"):
+            true
+        default:
+            false
+        }
+    }
+
+    /// Go's `ServeMux` path cleaning: `path.Clean`, then the trailing slash put back if there was one.
+    static func clean(_ path: String) -> String {
+        var segments: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch segment {
+            case ".":
+                continue
+            case "..":
+                _ = segments.popLast()
+            default:
+                segments.append(segment)
+            }
+        }
+        var cleaned = "/" + segments.joined(separator: "/")
+        if path.hasSuffix("/") && cleaned != "/" {
+            cleaned += "/"
+        }
+        return cleaned
+    }
+}
+
+/// Why a request target cannot be served; each is answered with 400.
+public enum RequestTargetError: Error, Sendable, Hashable, CustomStringConvertible {
+    case notOriginForm
+    case invalidPercentEncoding
+    case encodedSlash
+    case nulByte
+    case controlCharacter
+    case invalidUTF8
+    case fragment
+
+    public var description: String {
+        switch self {
+        case .notOriginForm: "the request target must be a path starting with /"
+        case .invalidPercentEncoding: "the path contains an invalid percent-encoding"
+        case .encodedSlash: "the path contains an encoded slash (%2F)"
+        case .nulByte: "the path contains a NUL byte"
+        case .controlCharacter: "the path contains a control character"
+        case .invalidUTF8: "the path is not valid UTF-8"
+        case .fragment: "the path contains a fragment (#)"
+        }
+    }
+}

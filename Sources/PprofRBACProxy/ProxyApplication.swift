@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// Builds the proxy from its configuration (files read, Kubernetes client made, authenticators and
+/// authorizers chained) and runs it until SIGTERM or SIGINT.
+public enum ProxyApplication {
+    public static func run(_ configuration: ProxyConfiguration, logger: Logger) async throws {
+        let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        let sslContext = try makeSSLContext(configuration, logger: logger)
+        let gate = try makeGate(configuration, logger: logger)
+        let server = ProxyServer(
+            configuration: .init(
+                listenAddress: configuration.listenAddress, upstream: configuration.upstream,
+                shutdownGracePeriod: configuration.shutdownGracePeriod
+            ),
+            sslContext: sslContext, gate: gate, eventLoopGroup: eventLoopGroup, logger: logger
+        )
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await services.run()
+    }
+
+    static func makeSSLContext(_ configuration: ProxyConfiguration, logger: Logger) throws -> NIOSSLContext {
+        var tls: TLSConfiguration
+        switch (configuration.tlsCertificateFile, configuration.tlsPrivateKeyFile) {
+        case (let certificateFile?, let keyFile?):
+            let chain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+            tls = .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        case (nil, nil):
+            let generated = try SelfSignedCertificate()
+            logger.warning(
+                "no --tls-cert-file and --tls-private-key-file given: serving a self-signed certificate made in memory; clients must skip verification",
+                metadata: ["hosts": "\(generated.hostNames.joined(separator: ",")),127.0.0.1"]
+            )
+            tls = .makeServerConfiguration(
+                certificateChain: [.certificate(generated.certificate)], privateKey: .privateKey(generated.privateKey)
+            )
+        default:
+            throw ConfigurationError.missingFlag(
+                flag: configuration.tlsCertificateFile == nil ? "--tls-cert-file" : "--tls-private-key-file",
+                hint: "--tls-cert-file and --tls-private-key-file must be given together"
+            )
+        }
+        tls.applicationProtocols = ["h2", "http/1.1"]
+        tls.minimumTLSVersion = .tlsv12
+        return try NIOSSLContext(configuration: tls)
+    }
+
+    static func makeGate(_ configuration: ProxyConfiguration, logger: Logger) throws -> Gate {
+        let configFile = try configuration.configFilePath.map { try ConfigFile.load(path: $0) } ?? ConfigFile()
+        var authenticators: [any Authenticator] = []
+        var authorizers: [any Authorizer] = []
+        if let tokenFile = configuration.tokenAuthFilePath {
+            authenticators.append(TokenFileAuthenticator(try TokenAuthFile.load(path: tokenFile)))
+        }
+        if !configFile.staticRules.isEmpty {
+            authorizers.append(StaticAuthorizer(rules: configFile.staticRules))
+        }
+        if authenticators.isEmpty {
+            throw ConfigurationError.noKubernetesConnection
+        }
+        return Gate(
+            pathPolicy: PathPolicy(allowed: configuration.allowPaths),
+            authenticator: UnionAuthenticator(authenticators),
+            authorizer: UnionAuthorizer(authorizers),
+            logger: logger
+        )
+    }
+}

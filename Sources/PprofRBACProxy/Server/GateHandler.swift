@@ -1,0 +1,115 @@
+import NIOCore
+import NIOHTTP1
+
+/// Sent toward the head of the pipeline once the gate has identified the caller, so the access log
+/// can name them.
+struct CallerIdentifiedEvent: Sendable {
+    let user: UserInfo
+}
+
+/// A request part that passed the gate; the head carries what was authorized.
+enum AuthorizedRequestPart {
+    case head(HTTPRequestHead, AuthorizedRequest)
+    case body(ByteBuffer)
+    case end(HTTPHeaders?)
+}
+
+/// Holds each request at its head while the gate decides; answers refusals itself and passes allowed
+/// requests on together with the decision. No body byte is read and nothing is passed on before it.
+final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = AuthorizedRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// The gate is deciding; parts that arrived meanwhile wait here.
+        case deciding(buffered: [HTTPServerRequestPart])
+        /// Allowed: the rest of the request flows through.
+        case passing
+        /// Refused: the rest of the request is discarded.
+        case discarding
+    }
+
+    private let gate: Gate
+    private let isHTTP2: Bool
+    private var state = State.idle
+    private var readPending = false
+
+    init(gate: Gate, isHTTP2: Bool) {
+        self.gate = gate
+        self.isHTTP2 = isHTTP2
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch (state, part) {
+        case (.idle, .head(let head)):
+            state = .deciding(buffered: [])
+            decide(head, context: context)
+        case (.idle, _):
+            break
+        case (.deciding(var buffered), _):
+            buffered.append(part)
+            state = .deciding(buffered: buffered)
+        case (.passing, .head):
+            assertionFailure("a request head arrived before the previous request ended")
+        case (.passing, .body(let body)):
+            context.fireChannelRead(wrapInboundOut(.body(body)))
+        case (.passing, .end(let trailers)):
+            state = .idle
+            context.fireChannelRead(wrapInboundOut(.end(trailers)))
+        case (.discarding, _):
+            if case .end = part { state = .idle }
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .deciding = state {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func decide(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let request = GateRequest(method: head.method, target: head.uri, headers: head.headers)
+        let gate = self.gate
+        let promise = context.eventLoop.makePromise(of: GateDecision.self)
+        promise.completeWithTask { await gate.decide(request) }
+        promise.futureResult.assumeIsolated().whenSuccess { decision in
+            self.apply(decision, to: head, context: context)
+        }
+    }
+
+    private func apply(_ decision: GateDecision, to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard case .deciding(let buffered) = state, context.channel.isActive else { return }
+        let requestEnded = buffered.contains { if case .end = $0 { true } else { false } }
+        switch decision {
+        case .forward(let authorized):
+            context.triggerUserOutboundEvent(CallerIdentifiedEvent(user: authorized.user), promise: nil)
+            state = .passing
+            if !requestEnded && head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                // Only now, after authorization, is the client invited to send its body.
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
+            context.fireChannelRead(wrapInboundOut(.head(head, authorized)))
+            for part in buffered {
+                channelRead(context: context, data: NIOAny(part))
+            }
+            context.fireChannelReadComplete()
+        case .refuse(let error, let user):
+            if let user {
+                context.triggerUserOutboundEvent(CallerIdentifiedEvent(user: user), promise: nil)
+            }
+            state = requestEnded ? .idle : .discarding
+            error.write(to: context, version: head.version, closeConnection: !requestEnded, isHTTP2: isHTTP2)
+        }
+        if readPending {
+            readPending = false
+            context.read()
+        }
+    }
+}

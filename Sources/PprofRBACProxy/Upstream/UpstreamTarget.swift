@@ -1,0 +1,75 @@
+/// Where allowed requests go: `--upstream http://HOST:PORT/BASE`, and how a request target is
+/// joined onto it (as Go's `httputil.NewSingleHostReverseProxy` does).
+public struct UpstreamTarget: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    /// The path of the upstream URL, joined in front of every request path.
+    public var basePath: String
+    /// The query of the upstream URL, merged in front of every request query.
+    public var baseQuery: String
+
+    public init(host: String, port: Int, basePath: String = "", baseQuery: String = "") {
+        self.host = host
+        self.port = port
+        self.basePath = basePath
+        self.baseQuery = baseQuery
+    }
+
+    /// Parses `--upstream`. Only `http://` is accepted for now.
+    public init(parsing url: String) throws(ConfigurationError) {
+        func invalid(_ reason: String) -> ConfigurationError {
+            .invalidFlag(flag: "--upstream", value: url, reason: reason)
+        }
+        guard url.hasPrefix("http://") else { throw invalid("the upstream must be an http:// URL") }
+        var rest = url.dropFirst("http://".count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        rest = rest.dropFirst(authority.count)
+        let path = rest.prefix { $0 != "?" }
+        let query = rest.dropFirst(path.count).dropFirst()
+        let hostPart: Substring
+        let portPart: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw invalid("unterminated IPv6 address") }
+            hostPart = authority[authority.index(after: authority.startIndex)..<close]
+            let afterHost = authority[authority.index(after: close)...]
+            portPart = afterHost.hasPrefix(":") ? afterHost.dropFirst() : nil
+        } else if let colon = authority.lastIndex(of: ":") {
+            hostPart = authority[..<colon]
+            portPart = authority[authority.index(after: colon)...]
+        } else {
+            hostPart = authority
+            portPart = nil
+        }
+        guard !hostPart.isEmpty else { throw invalid("the upstream URL has no host") }
+        let port: Int
+        if let portPart {
+            guard let parsed = Int(portPart), (1...65535).contains(parsed) else { throw invalid("invalid port") }
+            port = parsed
+        } else {
+            port = 80
+        }
+        self.init(host: String(hostPart), port: port, basePath: String(path), baseQuery: String(query))
+    }
+
+    /// The `Host` header for requests that arrived without one.
+    public var hostHeader: String {
+        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+        return port == 80 ? host : "\(host):\(port)"
+    }
+
+    /// The request target to send upstream for an authorized, normalized target.
+    public func requestTarget(for target: RequestTarget) -> String {
+        let path = Self.singleJoiningSlash(basePath, target.encodedPath)
+        let query = [baseQuery, target.rawQuery ?? ""].filter { !$0.isEmpty }.joined(separator: "&")
+        guard !query.isEmpty || (target.rawQuery != nil && baseQuery.isEmpty) else { return path }
+        return path + "?" + query
+    }
+
+    private static func singleJoiningSlash(_ base: String, _ path: String) -> String {
+        switch (base.hasSuffix("/"), path.hasPrefix("/")) {
+        case (true, true): base + path.dropFirst()
+        case (false, false): base + "/" + path
+        default: base + path
+        }
+    }
+}
