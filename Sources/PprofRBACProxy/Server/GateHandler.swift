@@ -8,7 +8,7 @@ struct CallerIdentifiedEvent: Sendable {
 }
 
 /// A request part that passed the gate; the head carries what was authorized.
-enum AuthorizedRequestPart {
+enum AuthorizedRequestPart: Sendable {
     case head(HTTPRequestHead, AuthorizedRequest)
     case body(ByteBuffer)
     case end(HTTPHeaders?)

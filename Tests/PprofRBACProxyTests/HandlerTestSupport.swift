@@ -1,0 +1,101 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+
+@testable import PprofRBACProxy
+
+/// Sits at the head of a test pipeline and counts the `read()` calls that get through.
+final class ReadCounter: ChannelOutboundHandler {
+    typealias OutboundIn = Any
+
+    var reads = 0
+
+    func read(context: ChannelHandlerContext) {
+        reads += 1
+        context.read()
+    }
+}
+
+/// A scripted upstream connection: records what the forwarder writes and how the exchange ended.
+final class FakeUpstreamExchange: UpstreamExchange {
+    var isWritable = true
+    let wasReused: Bool
+    private(set) var written: [HTTPClientRequestPart] = []
+    private(set) var finished: Bool?
+    private(set) var resumeCount = 0
+    weak var delegate: (any UpstreamResponseDelegate)?
+
+    init(wasReused: Bool = false) {
+        self.wasReused = wasReused
+    }
+
+    func begin(delegate: any UpstreamResponseDelegate) { self.delegate = delegate }
+    func write(_ part: HTTPClientRequestPart) { written.append(part) }
+    func flush() {}
+    func resumeReading() { resumeCount += 1 }
+    func finish(reusable: Bool) { finished = reusable }
+
+    var writtenHead: HTTPRequestHead? {
+        written.lazy.compactMap { if case .head(let head) = $0 { head } else { nil } }.first
+    }
+}
+
+/// Hands out scripted connections in order, on the test channel's loop.
+final class FakeUpstreamConnector: UpstreamConnector, @unchecked Sendable {
+    var exchanges: [FakeUpstreamExchange]
+    private(set) var leases: [Bool] = []
+
+    init(_ exchanges: [FakeUpstreamExchange]) {
+        self.exchanges = exchanges
+    }
+
+    func lease(
+        on eventLoop: any EventLoop, fresh: Bool,
+        _ completion: @escaping (Result<any UpstreamExchange, UpstreamError>) -> Void
+    ) {
+        leases.append(fresh)
+        guard !exchanges.isEmpty else {
+            completion(.failure(.connectFailed("connection refused")))
+            return
+        }
+        completion(.success(exchanges.removeFirst()))
+    }
+}
+
+extension HTTPServerResponsePart {
+    var head: HTTPResponseHead? { if case .head(let head) = self { head } else { nil } }
+    var bodyString: String? {
+        if case .body(.byteBuffer(let buffer)) = self { String(buffer: buffer) } else { nil }
+    }
+    var isEnd: Bool { if case .end = self { true } else { false } }
+}
+
+extension NIOAsyncTestingChannel {
+    /// Runs the test event loop until something reaches the end of the pipeline (work completed off
+    /// the loop, like a gate decision, only lands when the loop runs).
+    func nextInbound<T: Sendable>(as type: T.Type = T.self, timeout: Duration = .seconds(5)) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            await testingEventLoop.run()
+            if let part = try await readInbound(as: type) { return part }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        throw TestTimeout(waitingFor: "an inbound \(type)")
+    }
+
+    /// Runs the test event loop until the pipeline writes something.
+    func nextOutbound<T: Sendable>(as type: T.Type = T.self, timeout: Duration = .seconds(5)) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            await testingEventLoop.run()
+            if let part = try await readOutbound(as: type) { return part }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        throw TestTimeout(waitingFor: "an outbound \(type)")
+    }
+}
+
+/// A condition a test waited for did not come true in time.
+struct TestTimeout: Error {
+    let waitingFor: String
+}
