@@ -284,7 +284,8 @@ struct KubeConfigLoaderTests {
         #expect(
             error
                 == .invalidPEM(
-                    path: path, field: "client-certificate", entry: "user \"test-user\"", detail: "no PEM certificate found"
+                    path: path, field: "client-certificate-data", entry: "user \"test-user\"",
+                    detail: "no PEM certificate found"
                 )
         )
     }
@@ -299,10 +300,25 @@ struct KubeConfigLoaderTests {
         #expect(
             error
                 == .invalidPEM(
-                    path: path, field: "client-key", entry: "user \"test-user\"",
+                    path: path, field: "client-key-data", entry: "user \"test-user\"",
                     detail: "no unencrypted PEM private key found"
                 )
         )
+    }
+
+    @Test func certificateAuthorityFileThatIsNotPEM() throws {
+        let cluster = "server: https://k8s.example\ncertificate-authority: ca.crt"
+        try withKubeconfig(Self.kubeconfig(cluster: cluster)) { path, directory in
+            try directory.write("not a certificate", to: "ca.crt")
+            let error = try #require(throws: KubeConfigError.self) { try KubeConfigLoader.load(path: path) }
+            #expect(
+                error
+                    == .invalidPEM(
+                        path: path, field: "certificate-authority", entry: "cluster \"test-cluster\"",
+                        detail: "no PEM certificate found"
+                    )
+            )
+        }
     }
 
     @Test func missingCertificateAuthorityFile() throws {

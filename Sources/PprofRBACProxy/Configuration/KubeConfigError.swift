@@ -62,9 +62,11 @@ public enum KubeConfigError: Error, Sendable, Hashable, CustomStringConvertible 
         case .referencedFileUnreadable(let path, let field, let entry, let reason):
             "kubeconfig \(path): \(field) of \(entry): \(reason)"
         case .conflictingTrust(let path, let cluster):
-            "kubeconfig \(path): cluster \"\(cluster)\" sets both a certificate authority and insecure-skip-tls-verify; keep one"
+            "kubeconfig \(path): cluster \"\(cluster)\" sets both a certificate authority and "
+                + "insecure-skip-tls-verify; keep one"
         case .incompleteClientCertificate(let path, let user, let missing):
-            "kubeconfig \(path): user \"\(user)\" has a client \(missing == "key" ? "certificate" : "key") but no client \(missing)"
+            "kubeconfig \(path): user \"\(user)\" has a client \(missing == "key" ? "certificate" : "key") "
+                + "but no client \(missing)"
         case .unsupportedUserAuthentication(let path, let user, let method):
             "kubeconfig \(path): user \"\(user)\" authenticates with \(method), which is not supported; "
                 + "use token, tokenFile, or client-certificate and client-key (or their -data forms)"

@@ -2,6 +2,12 @@ import Foundation
 
 /// Picks the current context's cluster and user out of a parsed kubeconfig and checks everything they refer to.
 struct KubeConfigResolver {
+    /// Certificate or key bytes and the kubeconfig field they came from.
+    private struct Material {
+        var bytes: [UInt8]
+        var field: String
+    }
+
     /// The kubeconfig file's path: named in errors and the base of relative paths.
     let path: String
     let document: KubeConfigFile
@@ -14,7 +20,9 @@ struct KubeConfigResolver {
             throw .contextNotFound(path: path, context: contextName)
         }
         let clusterName = context.context?.cluster ?? ""
-        guard !clusterName.isEmpty, let namedCluster = document.clusters?.first(where: { $0.name == clusterName }) else {
+        guard !clusterName.isEmpty,
+            let namedCluster = document.clusters?.first(where: { $0.name == clusterName })
+        else {
             throw .clusterNotFound(path: path, cluster: clusterName, context: contextName)
         }
         let cluster = namedCluster.cluster ?? KubeConfigFile.Cluster()
@@ -60,20 +68,20 @@ struct KubeConfigResolver {
             throw .unsupportedClusterSetting(path: path, cluster: name, setting: "proxy-url")
         }
         let entry = "cluster \"\(name)\""
-        let caPEM = try material(
+        let ca = try material(
             data: cluster.certificateAuthorityData, dataField: "certificate-authority-data",
             file: cluster.certificateAuthority, fileField: "certificate-authority", entry: entry
         )
         let insecure = cluster.insecureSkipTLSVerify ?? false
-        if insecure && caPEM != nil {
+        if insecure && ca != nil {
             throw .conflictingTrust(path: path, cluster: name)
         }
-        if let caPEM {
-            try checkPEM(field: "certificate-authority", entry: entry) { () throws(PEMMaterial.InvalidPEM) in
-                _ = try PEMMaterial.certificates(caPEM)
+        if let ca {
+            try checkPEM(ca, entry: entry) { bytes throws(PEMMaterial.InvalidPEM) in
+                _ = try PEMMaterial.certificates(bytes)
             }
         }
-        connection.caCertificatesPEM = caPEM
+        connection.caCertificatesPEM = ca?.bytes
         connection.insecureSkipTLSVerify = insecure
     }
 
@@ -90,21 +98,21 @@ struct KubeConfigResolver {
             throw .unsupportedUserAuthentication(path: path, user: name, method: "username and password")
         }
         let entry = "user \"\(name)\""
-        let certificatePEM = try material(
+        let certificate = try material(
             data: user.clientCertificateData, dataField: "client-certificate-data",
             file: user.clientCertificate, fileField: "client-certificate", entry: entry
         )
-        let keyPEM = try material(
+        let key = try material(
             data: user.clientKeyData, dataField: "client-key-data",
             file: user.clientKey, fileField: "client-key", entry: entry
         )
-        switch (certificatePEM, keyPEM) {
-        case (let certificatePEM?, let keyPEM?):
-            try checkPEM(field: "client-certificate", entry: entry) { () throws(PEMMaterial.InvalidPEM) in
-                _ = try PEMMaterial.certificates(certificatePEM)
+        switch (certificate, key) {
+        case (let certificate?, let key?):
+            try checkPEM(certificate, entry: entry) { bytes throws(PEMMaterial.InvalidPEM) in
+                _ = try PEMMaterial.certificates(bytes)
             }
-            try checkPEM(field: "client-key", entry: entry) { () throws(PEMMaterial.InvalidPEM) in
-                _ = try PEMMaterial.privateKey(keyPEM)
+            try checkPEM(key, entry: entry) { bytes throws(PEMMaterial.InvalidPEM) in
+                _ = try PEMMaterial.privateKey(bytes)
             }
         case (.some, nil):
             throw .incompleteClientCertificate(path: path, user: name, missing: "key")
@@ -113,12 +121,14 @@ struct KubeConfigResolver {
         case (nil, nil):
             break
         }
-        connection.clientCertificatePEM = certificatePEM
-        connection.clientKeyPEM = keyPEM
+        connection.clientCertificatePEM = certificate?.bytes
+        connection.clientKeyPEM = key?.bytes
         connection.bearerToken = try bearerToken(of: user, entry: entry)
     }
 
-    private func bearerToken(of user: KubeConfigFile.User, entry: String) throws(KubeConfigError) -> KubernetesBearerToken {
+    private func bearerToken(
+        of user: KubeConfigFile.User, entry: String
+    ) throws(KubeConfigError) -> KubernetesBearerToken {
         if let tokenFile = user.tokenFile, !tokenFile.isEmpty {
             let resolved = resolve(tokenFile)
             do throws(LocalFile.ReadError) {
@@ -137,17 +147,17 @@ struct KubeConfigResolver {
     /// The bytes of an inline base64 field, else of the referenced file, else nil.
     private func material(
         data: String?, dataField: String, file: String?, fileField: String, entry: String
-    ) throws(KubeConfigError) -> [UInt8]? {
+    ) throws(KubeConfigError) -> Material? {
         if let data, !data.isEmpty {
             let compact = data.filter { !$0.isWhitespace }
             guard let decoded = Data(base64Encoded: compact), !decoded.isEmpty else {
                 throw .invalidBase64(path: path, field: dataField, entry: entry)
             }
-            return Array(decoded)
+            return Material(bytes: Array(decoded), field: dataField)
         }
         if let file, !file.isEmpty {
             do throws(LocalFile.ReadError) {
-                return try LocalFile.contents(atPath: resolve(file))
+                return Material(bytes: try LocalFile.contents(atPath: resolve(file)), field: fileField)
             } catch {
                 throw .referencedFileUnreadable(path: path, field: fileField, entry: entry, reason: error.description)
             }
@@ -156,12 +166,12 @@ struct KubeConfigResolver {
     }
 
     private func checkPEM(
-        field: String, entry: String, _ parse: () throws(PEMMaterial.InvalidPEM) -> Void
+        _ material: Material, entry: String, _ parse: ([UInt8]) throws(PEMMaterial.InvalidPEM) -> Void
     ) throws(KubeConfigError) {
         do {
-            try parse()
+            try parse(material.bytes)
         } catch {
-            throw .invalidPEM(path: path, field: field, entry: entry, detail: error.detail)
+            throw .invalidPEM(path: path, field: material.field, entry: entry, detail: error.detail)
         }
     }
 
