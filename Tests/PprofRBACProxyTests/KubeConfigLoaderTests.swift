@@ -173,6 +173,13 @@ struct KubeConfigLoaderTests {
         #expect(error.description.contains(path))
     }
 
+    @Test func unreadableFile() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let error = try #require(throws: KubeConfigError.self) { try KubeConfigLoader.load(path: directory.path) }
+        #expect(error == .unreadable(path: directory.path, reason: "Is a directory"))
+    }
+
     @Test func notYAMLAndTheOffendingLineIsNotQuoted() throws {
         let text = "current-context: test\nusers:\n- name: u\n  user:\n    token: \"\(Self.token)\n"
         let error = try loadError(text)
