@@ -1,0 +1,106 @@
+/// The parts of a kubeconfig document this proxy reads; other fields are ignored, as kubectl ignores them.
+struct KubeConfigFile: Decodable {
+    /// A `clusters` entry.
+    struct NamedCluster: Decodable {
+        var name: String
+        var cluster: Cluster?
+    }
+
+    /// How to reach and trust one API server.
+    struct Cluster: Decodable {
+        var server: String?
+        var certificateAuthority: String?
+        var certificateAuthorityData: String?
+        var insecureSkipTLSVerify: Bool?
+        var tlsServerName: String?
+        var proxyURL: String?
+
+        private enum CodingKeys: String, CodingKey {
+            case server
+            case certificateAuthority = "certificate-authority"
+            case certificateAuthorityData = "certificate-authority-data"
+            case insecureSkipTLSVerify = "insecure-skip-tls-verify"
+            case tlsServerName = "tls-server-name"
+            case proxyURL = "proxy-url"
+        }
+    }
+
+    /// A `contexts` entry.
+    struct NamedContext: Decodable {
+        var name: String
+        var context: Context?
+    }
+
+    /// A pairing of a cluster and a user.
+    struct Context: Decodable {
+        var cluster: String?
+        var user: String?
+    }
+
+    /// A `users` entry.
+    struct NamedUser: Decodable {
+        var name: String
+        var user: User?
+    }
+
+    /// How to identify to the API server; `exec`, `auth-provider` and basic auth are only detected.
+    struct User: Decodable {
+        var token: String?
+        var tokenFile: String?
+        var clientCertificate: String?
+        var clientCertificateData: String?
+        var clientKey: String?
+        var clientKeyData: String?
+        var usesExec: Bool
+        var usesAuthProvider: Bool
+        var usesBasicAuth: Bool
+
+        private enum CodingKeys: String, CodingKey {
+            case token
+            case tokenFile
+            case clientCertificate = "client-certificate"
+            case clientCertificateData = "client-certificate-data"
+            case clientKey = "client-key"
+            case clientKeyData = "client-key-data"
+            case exec
+            case authProvider = "auth-provider"
+            case username
+            case password
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            token = try container.decodeIfPresent(String.self, forKey: .token)
+            tokenFile = try container.decodeIfPresent(String.self, forKey: .tokenFile)
+            clientCertificate = try container.decodeIfPresent(String.self, forKey: .clientCertificate)
+            clientCertificateData = try container.decodeIfPresent(String.self, forKey: .clientCertificateData)
+            clientKey = try container.decodeIfPresent(String.self, forKey: .clientKey)
+            clientKeyData = try container.decodeIfPresent(String.self, forKey: .clientKeyData)
+            usesExec = try container.hasValue(forKey: .exec)
+            usesAuthProvider = try container.hasValue(forKey: .authProvider)
+            let username = try container.decodeIfPresent(String.self, forKey: .username) ?? ""
+            let password = try container.decodeIfPresent(String.self, forKey: .password) ?? ""
+            usesBasicAuth = !username.isEmpty || !password.isEmpty
+        }
+    }
+
+    var currentContext: String?
+    var clusters: [NamedCluster]?
+    var contexts: [NamedContext]?
+    var users: [NamedUser]?
+
+    private enum CodingKeys: String, CodingKey {
+        case currentContext = "current-context"
+        case clusters
+        case contexts
+        case users
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// True when the key is present with a non-null value.
+    fileprivate func hasValue(forKey key: Key) throws -> Bool {
+        guard contains(key) else { return false }
+        return try !decodeNil(forKey: key)
+    }
+}

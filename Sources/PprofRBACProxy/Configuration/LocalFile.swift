@@ -1,0 +1,61 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads small local files (kubeconfigs, certificates, tokens) with errors that say why a read failed.
+enum LocalFile {
+    /// Why a file could not be read; `reason` is the operating system's explanation.
+    struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
+        var path: String
+        var reason: String
+
+        var description: String { "cannot read \(path): \(reason)" }
+    }
+
+    /// The largest file accepted; every file this proxy reads is a few kilobytes.
+    static let sizeLimit = 4 * 1024 * 1024
+
+    /// The whole content of the file at `path`.
+    static func contents(atPath path: String) throws(ReadError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ReadError(path: path, reason: systemErrorText(errno))
+        }
+        defer { close(descriptor) }
+
+        var content: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                throw ReadError(path: path, reason: systemErrorText(code))
+            }
+            if count == 0 { return content }
+            content.append(contentsOf: chunk[0..<count])
+            if content.count > sizeLimit {
+                throw ReadError(path: path, reason: "larger than \(sizeLimit / (1024 * 1024)) MiB")
+            }
+        }
+    }
+
+    /// A file's content as text without surrounding white space, as client-go reads token files.
+    static func readTrimmedText(atPath path: String) throws(ReadError) -> String {
+        let text = String(decoding: try contents(atPath: path), as: UTF8.self)
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ReadError(path: path, reason: "the file is empty") }
+        return trimmed
+    }
+
+    private static func systemErrorText(_ code: Int32) -> String {
+        guard let message = strerror(code) else { return "error \(code)" }
+        return String(cString: message)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import PprofRBACProxy
+
+@Suite("BearerTokenSource")
+final class BearerTokenSourceTests {
+    /// A clock the test moves by hand, so refresh intervals pass without waiting.
+    final class ManualClock: Sendable {
+        private let instant = Mutex(ContinuousClock.now)
+
+        func now() -> ContinuousClock.Instant {
+            instant.withLock { $0 }
+        }
+
+        func advance(by duration: Duration) {
+            instant.withLock { $0 += duration }
+        }
+    }
+
+    /// Keeps every log message with its metadata, to check what reaches the logs.
+    final class RecordingLogHandler: LogHandler, Sendable {
+        private let records = Mutex<[String]>([])
+
+        var metadata: Logger.Metadata {
+            get { [:] }
+            set {}
+        }
+        var logLevel: Logger.Level {
+            get { .trace }
+            set {}
+        }
+
+        subscript(metadataKey _: String) -> Logger.Metadata.Value? {
+            get { nil }
+            set {}
+        }
+
+        func log(event: LogEvent) {
+            let line = "\(event.level) \(event.message) \(event.metadata ?? [:])"
+            records.withLock { $0.append(line) }
+        }
+
+        var lines: [String] {
+            records.withLock { $0 }
+        }
+    }
+
+    private let directory: TemporaryDirectory
+    private let clock = ManualClock()
+    private let logs = RecordingLogHandler()
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    deinit {
+        directory.remove()
+    }
+
+    private var logger: Logger {
+        let handler = logs
+        return Logger(label: "test") { _ in handler }
+    }
+
+    private func makeSource(refreshInterval: Duration = .seconds(60)) throws -> (BearerTokenSource, String) {
+        let path = try directory.write("first-token\n", to: "token")
+        let clock = self.clock
+        let source = try BearerTokenSource(
+            filePath: path, refreshInterval: refreshInterval, logger: logger, now: { clock.now() }
+        )
+        return (source, path)
+    }
+
+    @Test func literalToken() {
+        #expect(BearerTokenSource(token: "fixed").currentToken() == "fixed")
+    }
+
+    @Test func fileIsReadAtOnceAndTrimmed() throws {
+        let (source, _) = try makeSource()
+        #expect(source.currentToken() == "first-token")
+    }
+
+    @Test func rotationIsPickedUpAfterTheRefreshInterval() throws {
+        let (source, _) = try makeSource()
+        try directory.write("second-token", to: "token")
+
+        clock.advance(by: .seconds(59))
+        #expect(source.currentToken() == "first-token")
+
+        clock.advance(by: .seconds(1))
+        #expect(source.currentToken() == "second-token")
+    }
+
+    @Test func lastGoodTokenIsKeptWhenTheFileDisappears() throws {
+        let (source, path) = try makeSource()
+        try FileManager.default.removeItem(atPath: path)
+
+        clock.advance(by: .seconds(61))
+        #expect(source.currentToken() == "first-token")
+        #expect(logs.lines.count == 1)
+        #expect(logs.lines.first?.contains("keeping the last token read") == true)
+        #expect(logs.lines.first?.contains("first-token") == false)
+
+        // The failed read counts as a refresh: no new attempt (and log line) until the interval passes again.
+        #expect(source.currentToken() == "first-token")
+        #expect(logs.lines.count == 1)
+
+        try directory.write("third-token", to: "token")
+        clock.advance(by: .seconds(60))
+        #expect(source.currentToken() == "third-token")
+    }
+
+    @Test func lastGoodTokenIsKeptWhenTheFileBecomesEmpty() throws {
+        let (source, _) = try makeSource()
+        try directory.write("", to: "token")
+        clock.advance(by: .seconds(60))
+        #expect(source.currentToken() == "first-token")
+        #expect(logs.lines.count == 1)
+    }
+
+    @Test func unreadableFileAtStartIsAnError() throws {
+        let path = directory.path + "/missing"
+        let error = try #require(throws: LocalFile.ReadError.self) {
+            try BearerTokenSource(filePath: path, logger: logger)
+        }
+        #expect(error == LocalFile.ReadError(path: path, reason: "No such file or directory"))
+    }
+
+    @Test func defaultRefreshIntervalIsClientGos() {
+        #expect(BearerTokenSource.defaultRefreshInterval == .seconds(60))
+    }
+}

@@ -1,0 +1,75 @@
+import Crypto
+import Foundation
+import X509
+
+/// A throwaway certificate authority made in memory, issuing server and client certificates for tests.
+struct TestCertificateAuthority {
+    /// A certificate with its private key, both PEM.
+    struct Issued {
+        let certificatePEM: String
+        let privateKeyPEM: String
+    }
+
+    private let key = P256.Signing.PrivateKey()
+    private let certificate: Certificate
+    private let name: DistinguishedName
+
+    init(commonName: String = "pprof-rbac-proxy test CA") throws {
+        name = try DistinguishedName { CommonName(commonName) }
+        certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: Certificate.PublicKey(key.publicKey),
+            notValidBefore: Date().addingTimeInterval(-3600),
+            notValidAfter: Date().addingTimeInterval(3600),
+            issuer: name,
+            subject: name,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
+                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+            },
+            issuerPrivateKey: Certificate.PrivateKey(key)
+        )
+    }
+
+    var certificatePEM: String {
+        get throws { try certificate.serializeAsPEM().pemString }
+    }
+
+    /// A serving certificate for `localhost` and 127.0.0.1.
+    func issueServerCertificate() throws -> Issued {
+        try issue(commonName: "localhost", forServer: true)
+    }
+
+    /// A client certificate for `commonName`.
+    func issueClientCertificate(commonName: String) throws -> Issued {
+        try issue(commonName: commonName, forServer: false)
+    }
+
+    private func issue(commonName: String, forServer: Bool) throws -> Issued {
+        let leafKey = P256.Signing.PrivateKey()
+        let leaf = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: Certificate.PublicKey(leafKey.publicKey),
+            notValidBefore: Date().addingTimeInterval(-3600),
+            notValidAfter: Date().addingTimeInterval(3600),
+            issuer: name,
+            subject: try DistinguishedName { CommonName(commonName) },
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                if forServer {
+                    SubjectAlternativeNames([.dnsName("localhost"), .ipAddress(.init(contentBytes: [127, 0, 0, 1]))])
+                    try ExtendedKeyUsage([.serverAuth])
+                } else {
+                    try ExtendedKeyUsage([.clientAuth])
+                }
+            },
+            issuerPrivateKey: Certificate.PrivateKey(key)
+        )
+        return Issued(certificatePEM: try leaf.serializeAsPEM().pemString, privateKeyPEM: leafKey.pemRepresentation)
+    }
+}
