@@ -7,7 +7,8 @@
 //	GET  /control/requests  JSON array of recorded requests, in arrival order
 //	POST /control/reset     forget all recorded requests
 //
-// Extra test endpoint: /debug/pprof/stream?bytes=N streams N bytes, flushed every 64 KiB.
+// Extra test endpoints: /debug/pprof/stream?bytes=N streams N bytes, flushed every 64 KiB;
+// /debug/pprof/hangup closes the connection without a response.
 package main
 
 import (
@@ -30,6 +31,8 @@ const (
 	endedRunning    = "running"
 	endedDone       = "done"
 	endedClientGone = "client-gone"
+	// endedAborted: the handler aborted the connection on purpose (see serveHangup).
+	endedAborted = "aborted"
 )
 
 // requestRecord is what the server remembers about one request.
@@ -42,7 +45,7 @@ type requestRecord struct {
 	Proto           string              `json:"proto"`
 	Host            string              `json:"host"`
 	Headers         map[string][]string `json:"headers"`
-	Ended           string              `json:"ended"`
+	Ended           string              `json:"ended"` // running, done, client-gone or aborted
 	Status          int                 `json:"status"`
 	Bytes           int64               `json:"bytes"`
 	Start           time.Time           `json:"start"`
@@ -126,11 +129,18 @@ func (rec *recorder) wrap(next http.Handler) http.Handler {
 			if r.Context().Err() != nil {
 				ended = endedClientGone
 			}
+			aborted := recover()
+			if aborted != nil {
+				ended = endedAborted
+			}
 			status := writer.status
-			if status == 0 {
+			if status == 0 && aborted == nil {
 				status = http.StatusOK
 			}
 			rec.finish(record, ended, status, writer.bytes)
+			if aborted != nil {
+				panic(aborted)
+			}
 		}()
 		next.ServeHTTP(writer, r)
 	})
@@ -217,6 +227,12 @@ func serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// serveHangup closes the connection without writing any response, the way an upstream that hits
+// its WriteTimeout behaves; a proxy must answer 502, never 200.
+func serveHangup(w http.ResponseWriter, r *http.Request) {
+	panic(http.ErrAbortHandler)
+}
+
 // spinSink keeps the busy loop from being optimized away.
 var spinSink int
 
@@ -260,6 +276,7 @@ func main() {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/debug/pprof/stream", serveStream)
+	mux.HandleFunc("/debug/pprof/hangup", serveHangup)
 	mux.HandleFunc("/control/requests", rec.serveRequests)
 	mux.HandleFunc("/control/reset", rec.serveReset)
 
