@@ -57,5 +57,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Drives real processes (the proxy binary, Go programs, curl): no package dependencies.
+        .testTarget(name: "EndToEndTests"),
     ]
 )
