@@ -33,8 +33,8 @@ struct CurlResponse: Sendable {
     /// Parses a `curl -D` dump; with interim responses (100 Continue) the last block wins.
     static func parseHeaderDump(_ dump: String) -> [(name: String, value: String)] {
         var blocks: [[(name: String, value: String)]] = []
-        for line in dump.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = line.hasSuffix("\r") ? line.dropLast() : line
+        // "\r\n" is a single Character, a newline.
+        for line in dump.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             if line.hasPrefix("HTTP/") {
                 blocks.append([])
             } else if let colon = line.firstIndex(of: ":"), !blocks.isEmpty {
