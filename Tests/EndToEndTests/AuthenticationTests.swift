@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Who gets through: bearer tokens reviewed by TokenReview, access decided by SubjectAccessReview.
-@Suite("Authentication and authorization", .timeLimit(.minutes(1)))
+@Suite("Authentication and authorization", .timeLimit(.minutes(2)))
 struct AuthenticationTests {
     private let heap = "/debug/pprof/heap"
 
@@ -63,6 +63,7 @@ struct AuthenticationTests {
             let forwarded = try await environment.upstream.requests().filter { $0.path == heap }
             #expect(forwarded.count == 1)
             let upstreamRequest = try #require(forwarded.first)
+            #expect(upstreamRequest.method == "GET")
             #expect(!upstreamRequest.hasHeader("Authorization"), "headers: \(upstreamRequest.headers.keys.sorted())")
             #expect(upstreamRequest.bytes == response.body.count, "the body is relayed verbatim")
 

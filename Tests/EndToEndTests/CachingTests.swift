@@ -1,7 +1,7 @@
 import Testing
 
 /// Review results are cached, so steady scraping does not hammer the API server.
-@Suite("Review caching", .timeLimit(.minutes(1)))
+@Suite("Review caching", .timeLimit(.minutes(2)))
 struct CachingTests {
     @Test("100 requests with one token cost exactly one TokenReview and one SubjectAccessReview")
     func oneReviewEach() async throws {

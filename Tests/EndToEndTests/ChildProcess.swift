@@ -90,10 +90,6 @@ final class ChildProcess: TestResource, @unchecked Sendable {
         }
     }
 
-    var processIdentifier: Int32 {
-        process.processIdentifier
-    }
-
     func lines(in stream: StandardStream) -> [String] {
         output.lines(in: stream)
     }

@@ -6,7 +6,6 @@
 func eventually<Value>(
     _ description: String,
     timeout: Duration,
-    pollingEvery interval: Duration = .milliseconds(50),
     _ probe: () async throws -> Value?
 ) async throws -> Value {
     let deadline = ContinuousClock.now + timeout
@@ -17,6 +16,6 @@ func eventually<Value>(
         if ContinuousClock.now >= deadline {
             throw EndToEndError("timed out after \(timeout) waiting for \(description)")
         }
-        try await Task.sleep(for: interval)
+        try await Task.sleep(for: .milliseconds(50))
     }
 }

@@ -1,7 +1,7 @@
 import Testing
 
 /// An unhealthy Kubernetes API is an outage (503 with Retry-After), never a 401 and never cached.
-@Suite("Kubernetes API failures", .timeLimit(.minutes(1)))
+@Suite("Kubernetes API failures", .timeLimit(.minutes(2)))
 struct KubernetesAPIFailureTests {
     @Test("API server gone: 503 with Retry-After, nothing forwarded")
     func apiServerDown() async throws {

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Start-up configuration, serving certificates, and graceful shutdown.
-@Suite("Lifecycle", .timeLimit(.minutes(1)))
+@Suite("Lifecycle", .timeLimit(.minutes(2)))
 struct LifecycleTests {
     @Test("SIGTERM: stops accepting, lets the in-flight 3 s profile finish with 200, exits 0")
     func gracefulShutdown() async throws {
@@ -32,6 +32,7 @@ struct LifecycleTests {
             let forwarded = try await environment.upstream.requests()
             let upstreamProfile = try #require(forwarded.first { $0.path == "/debug/pprof/profile" })
             #expect(upstreamProfile.ended == "done")
+            #expect(upstreamProfile.status == 200)
 
             let status = try await environment.proxy.process.waitForExit(timeout: .seconds(15))
             #expect(status == 0)

@@ -1,7 +1,7 @@
 import Testing
 
 /// The embedded default: a token file and static rules, no cluster at all.
-@Suite("Local mode", .timeLimit(.minutes(1)))
+@Suite("Local mode", .timeLimit(.minutes(2)))
 struct LocalModeTests {
     @Test("--token-auth-file and --config-file static rules: allowed 200, other user 403, bad or no token 401")
     func tokenFileAndStaticRules() async throws {

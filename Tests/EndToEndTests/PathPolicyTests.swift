@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Which paths are served, how they are normalized, and that the query arrives untouched.
-@Suite("Paths and queries", .timeLimit(.minutes(1)))
+@Suite("Paths and queries", .timeLimit(.minutes(2)))
 struct PathPolicyTests {
     @Test("Paths outside /debug/pprof are 404 before authentication: no review, nothing forwarded")
     func pathsOutsidePprof() async throws {

@@ -24,11 +24,6 @@ struct ProxyProcess: TestResource {
         try ChildProcess.launch(try PackagePaths.proxyBinary().path, arguments: arguments, name: "pprof-rbac-proxy")
     }
 
-    /// The proxy's stderr lines so far (its log).
-    var log: [String] {
-        process.lines(in: .stderr)
-    }
-
     /// Waits for the per-request log line containing `text`, e.g. `path=/debug/pprof/heap user=alice status=200`.
     @discardableResult
     func waitForLogLine(containing text: String) async throws -> String {

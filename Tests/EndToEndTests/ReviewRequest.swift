@@ -6,7 +6,6 @@ struct ReviewRequest: Decodable, Sendable {
         let audiences: [String]?
         let user: String?
         let groups: [String]?
-        let uid: String?
         let nonResourceAttributes: NonResourceAttributes?
     }
 
@@ -16,7 +15,6 @@ struct ReviewRequest: Decodable, Sendable {
         let verb: String
     }
 
-    let apiVersion: String?
     let kind: String?
     let spec: Spec
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The rig itself, without the proxy: when these fail, the proxy tests' verdicts mean nothing.
-@Suite("Test rig", .timeLimit(.minutes(1)))
+@Suite("Test rig", .timeLimit(.minutes(2)))
 struct RigTests {
     @Test("pprof-server serves pprof and records the request, headers included")
     func pprofServerRecords() async throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Long captures stream through, client aborts release the profiler, both HTTP versions work.
-@Suite("Streaming and cancellation", .timeLimit(.minutes(1)))
+@Suite("Streaming and cancellation", .timeLimit(.minutes(2)))
 struct StreamingTests {
     @Test("A 5 s CPU profile streams through")
     func cpuProfile() async throws {

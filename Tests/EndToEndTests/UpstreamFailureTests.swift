@@ -1,7 +1,7 @@
 import Testing
 
 /// An unreachable or misbehaving pprof server is a 502, never a 200.
-@Suite("Upstream failures", .timeLimit(.minutes(1)))
+@Suite("Upstream failures", .timeLimit(.minutes(2)))
 struct UpstreamFailureTests {
     @Test("pprof server not running: 502")
     func upstreamDown() async throws {

@@ -1,13 +1,11 @@
 /// One request the pprof-server received, as its `/control/requests` reports it.
 struct UpstreamRequest: Decodable, Sendable {
-    let id: Int
     let method: String
     /// The decoded path Go routed on (`r.URL.Path`).
     let path: String
     /// `r.URL.RawPath`: empty unless the path arrived with escapes Go would not produce itself.
     let rawPath: String
     let rawQuery: String
-    let proto: String
     let headers: [String: [String]]
     /// "running", "done" or "client-gone" (the client left before the handler returned).
     let ended: String
