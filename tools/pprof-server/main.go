@@ -236,7 +236,7 @@ func serveHangup(w http.ResponseWriter, r *http.Request) {
 // spinSink keeps the busy loop from being optimized away.
 var spinSink int
 
-// backgroundLoad burns about 2 ms of CPU every 50 ms (so CPU profiles have samples) and keeps a
+// backgroundLoad burns about 1 ms of CPU every 50 ms (so CPU profiles have samples) and keeps a
 // rolling ~1 MiB of live allocations (so heap profiles have data). Light on purpose: several
 // copies of this program run at once on small machines.
 func backgroundLoad() {
@@ -244,7 +244,7 @@ func backgroundLoad() {
 	ticker := time.NewTicker(50 * time.Millisecond)
 	defer ticker.Stop()
 	for range ticker.C {
-		deadline := time.Now().Add(2 * time.Millisecond)
+		deadline := time.Now().Add(time.Millisecond)
 		for time.Now().Before(deadline) {
 			for i := 0; i < 1000; i++ {
 				spinSink += i * i
