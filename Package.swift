@@ -65,5 +65,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
             ]
         ),
+        // Drives real processes (the proxy binary, Go programs, curl): no package dependencies.
+        .testTarget(name: "EndToEndTests"),
     ]
 )

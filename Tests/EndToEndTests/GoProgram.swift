@@ -1,0 +1,5 @@
+/// The Go programs in tools/ that the end-to-end tests run.
+enum GoProgram: String, Sendable {
+    case pprofServer = "pprof-server"
+    case fakeAPIServer = "fake-apiserver"
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// One test's world: a proxy, the pprof-server behind it, and the workspace holding its files.
+struct ProxyEnvironment: Sendable {
+    let workspace: TestWorkspace
+    let upstream: PprofServer
+    let proxy: ProxyProcess
+
+    /// Sends a request through the proxy; `path` may carry a query and is sent as is.
+    func request(
+        _ path: String,
+        token: String? = nil,
+        httpVersion: HTTPVersion = .http1_1,
+        maxTime: Duration = .seconds(30)
+    ) async throws -> CurlResponse {
+        try await Curl.perform(
+            CurlRequest(url: proxy.baseURL + path, bearerToken: token, httpVersion: httpVersion, maxTime: maxTime))
+    }
+
+    /// Fails the current test if the pprof-server received any request.
+    func expectNothingForwarded(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let forwarded = try await upstream.requests()
+        #expect(forwarded.isEmpty, "forwarded to pprof: \(forwarded.map(\.path))", sourceLocation: sourceLocation)
+    }
+
+    /// Runs `body` against a proxy in Kubernetes mode: a kubeconfig pointing at a fresh fake API
+    /// server (which knows `TestUsers` and grants alice the pprof paths), plus `proxyArguments`.
+    static func withKubernetesProxy(
+        proxyArguments: [String] = [],
+        _ body: (ProxyEnvironment, FakeAPIServer) async throws -> Void
+    ) async throws {
+        try await using(try TestWorkspace()) { workspace in
+            try await using(try await FakeAPIServer.start(in: workspace)) { apiServer in
+                let kubeconfig = try workspace.write(
+                    ConfigurationFiles.kubeconfig(
+                        server: apiServer.url, certificateAuthority: apiServer.certificateAuthority,
+                        token: TestUsers.proxyCallerToken),
+                    to: "kubeconfig")
+                try await withProxy(in: workspace, arguments: ["--kubeconfig", kubeconfig] + proxyArguments) { environment in
+                    try await body(environment, apiServer)
+                }
+            }
+        }
+    }
+
+    /// Runs `body` against a proxy in local mode: a token file with `TestUsers` and a config file
+    /// letting alice read /debug/pprof/*; no kubeconfig, no API server.
+    static func withLocalProxy(
+        proxyArguments: [String] = [],
+        _ body: (ProxyEnvironment) async throws -> Void
+    ) async throws {
+        try await using(try TestWorkspace()) { workspace in
+            let tokenFile = try workspace.write(ConfigurationFiles.tokenAuthFile(TestUsers.all), to: "tokens.csv")
+            let configFile = try workspace.write(
+                ConfigurationFiles.staticAuthorizationConfig([.aliceReadsPprof]), to: "config.yaml")
+            try await withProxy(
+                in: workspace, arguments: ["--token-auth-file", tokenFile, "--config-file", configFile] + proxyArguments,
+                body)
+        }
+    }
+
+    /// Starts a pprof-server and a proxy in front of it, runs `body`, checks that no secret leaked
+    /// into the proxy's output, and stops both.
+    private static func withProxy(
+        in workspace: TestWorkspace,
+        arguments: [String],
+        _ body: (ProxyEnvironment) async throws -> Void
+    ) async throws {
+        try await using(try await PprofServer.start()) { upstream in
+            try await using(try await ProxyProcess.start(upstream: upstream.upstreamURL, arguments: arguments)) { proxy in
+                try await body(ProxyEnvironment(workspace: workspace, upstream: upstream, proxy: proxy))
+                expectNoSecrets(in: proxy.process)
+            }
+        }
+    }
+}
+
+/// Fails the current test if any token a test handed out appears in `process`'s output.
+func expectNoSecrets(in process: ChildProcess, sourceLocation: SourceLocation = #_sourceLocation) {
+    let output = process.allOutput
+    let leaked = TestUsers.secrets.filter { output.contains($0) }
+    #expect(leaked.isEmpty, "\(process.name) printed bearer tokens: \(leaked)", sourceLocation: sourceLocation)
+}

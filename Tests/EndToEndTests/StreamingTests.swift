@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// Long captures stream through, client aborts release the profiler, both HTTP versions work.
+@Suite("Streaming and cancellation", .timeLimit(.minutes(2)))
+struct StreamingTests {
+    @Test("A 5 s CPU profile streams through")
+    func cpuProfile() async throws {
+        try await ProxyEnvironment.withKubernetesProxy { environment, _ in
+            let response = try await environment.request(
+                "/debug/pprof/profile?seconds=5", token: TestUsers.alice.token)
+
+            #expect(response.status == 200, "\(response.summary)")
+            #expect(response.isGzip)
+            #expect(response.elapsed >= .seconds(5), "took \(response.elapsed)")
+            #expect(response.header("Content-Disposition") == "attachment; filename=\"profile\"")
+            let forwarded = try await environment.upstream.requests()
+            let profile = try #require(forwarded.first { $0.path == "/debug/pprof/profile" })
+            #expect(profile.ended == "done")
+            #expect(profile.durationSeconds >= 4.9)
+        }
+    }
+
+    @Test("A client that gives up releases the upstream CPU profiler at once")
+    func clientAbort() async throws {
+        try await ProxyEnvironment.withKubernetesProxy { environment, _ in
+            // Warm the review caches for this path, so the aborted request reaches pprof well within its 1 s.
+            let warmUp = try await environment.request("/debug/pprof/profile?seconds=1", token: TestUsers.alice.token)
+            #expect(warmUp.status == 200, "\(warmUp.summary)")
+
+            let aborted = try await environment.request(
+                "/debug/pprof/profile?seconds=20", token: TestUsers.alice.token, maxTime: .seconds(1))
+            #expect(aborted.exitCode == 28, "curl should have timed out: \(aborted.summary)")
+
+            let upstreamProfile = try await environment.upstream.waitForRequest(
+                "the aborted 20 s profile to end", timeout: .seconds(5)
+            ) { $0.rawQuery == "seconds=20" && $0.ended != "running" }
+            #expect(upstreamProfile.ended == "client-gone")
+            #expect(upstreamProfile.durationSeconds < 6, "the profiler was held \(upstreamProfile.durationSeconds) s")
+
+            let next = try await environment.request("/debug/pprof/profile?seconds=1", token: TestUsers.alice.token)
+            #expect(next.status == 200, "the profiler is still busy: \(next.summary)")
+            #expect(next.isGzip)
+        }
+    }
+
+    @Test("HTTP/1.1 and HTTP/2 both carry small and large responses", arguments: HTTPVersion.allCases)
+    func httpVersions(version: HTTPVersion) async throws {
+        try await ProxyEnvironment.withKubernetesProxy { environment, _ in
+            let heap = try await environment.request(
+                "/debug/pprof/heap", token: TestUsers.alice.token, httpVersion: version)
+            #expect(heap.status == 200, "\(heap.summary)")
+            #expect(heap.httpVersion == version.rawValue)
+            #expect(heap.isGzip)
+
+            let size = 8 << 20
+            let stream = try await environment.request(
+                "/debug/pprof/stream?bytes=\(size)", token: TestUsers.alice.token, httpVersion: version)
+            #expect(stream.status == 200, "\(stream.summary)")
+            #expect(stream.httpVersion == version.rawValue)
+            #expect(stream.body.count == size)
+            #expect(stream.body.prefix(26) == Data("abcdefghijklmnopqrstuvwxyz".utf8))
+        }
+    }
+}

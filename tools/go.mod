@@ -1,0 +1,3 @@
+module pprof-rbac-proxy/tools
+
+go 1.19

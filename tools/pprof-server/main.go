@@ -1,0 +1,299 @@
+// Command pprof-server serves net/http/pprof on loopback the way controller-runtime does
+// (a private ServeMux, no method restrictions) and records every request it receives so that
+// end-to-end tests can check what an authorizing proxy forwarded.
+//
+// Control endpoints (never proxied, outside /debug/pprof/):
+//
+//	GET  /control/requests  JSON array of recorded requests, in arrival order
+//	POST /control/reset     forget all recorded requests
+//
+// Extra test endpoints: /debug/pprof/stream?bytes=N streams N bytes, flushed every 64 KiB;
+// /debug/pprof/hangup closes the connection without a response.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Ways a recorded request can end.
+const (
+	endedRunning    = "running"
+	endedDone       = "done"
+	endedClientGone = "client-gone"
+	// endedAborted: the handler aborted the connection on purpose (see serveHangup).
+	endedAborted = "aborted"
+)
+
+// requestRecord is what the server remembers about one request.
+type requestRecord struct {
+	ID              int                 `json:"id"`
+	Method          string              `json:"method"`
+	Path            string              `json:"path"`
+	RawPath         string              `json:"rawPath"`
+	RawQuery        string              `json:"rawQuery"`
+	Proto           string              `json:"proto"`
+	Host            string              `json:"host"`
+	Headers         map[string][]string `json:"headers"`
+	Ended           string              `json:"ended"` // running, done, client-gone or aborted
+	Status          int                 `json:"status"`
+	Bytes           int64               `json:"bytes"`
+	Start           time.Time           `json:"start"`
+	End             *time.Time          `json:"end,omitempty"`
+	DurationSeconds float64             `json:"durationSeconds"`
+}
+
+// recorder keeps the records of all requests outside /control/.
+type recorder struct {
+	mu      sync.Mutex
+	nextID  int
+	records []*requestRecord
+}
+
+// begin stores a new running record for r and returns it.
+func (rec *recorder) begin(r *http.Request) *requestRecord {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.nextID++
+	record := &requestRecord{
+		ID:       rec.nextID,
+		Method:   r.Method,
+		Path:     r.URL.Path,
+		RawPath:  r.URL.RawPath,
+		RawQuery: r.URL.RawQuery,
+		Proto:    r.Proto,
+		Host:     r.Host,
+		Headers:  r.Header.Clone(),
+		Ended:    endedRunning,
+		Start:    time.Now(),
+	}
+	rec.records = append(rec.records, record)
+	return record
+}
+
+// finish marks record as ended and prints one summary line.
+func (rec *recorder) finish(record *requestRecord, ended string, status int, bytes int64) {
+	rec.mu.Lock()
+	end := time.Now()
+	record.Ended = ended
+	record.Status = status
+	record.Bytes = bytes
+	record.End = &end
+	record.DurationSeconds = end.Sub(record.Start).Seconds()
+	line := fmt.Sprintf("request method=%s path=%s ended=%s status=%d bytes=%d duration=%.2fs",
+		record.Method, record.Path, ended, status, bytes, record.DurationSeconds)
+	rec.mu.Unlock()
+	fmt.Println(line)
+}
+
+// snapshot returns copies of all records, safe to encode while requests are still running.
+func (rec *recorder) snapshot() []requestRecord {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	copies := make([]requestRecord, 0, len(rec.records))
+	for _, record := range rec.records {
+		copies = append(copies, *record)
+	}
+	return copies
+}
+
+func (rec *recorder) reset() {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.records = nil
+}
+
+// wrap records every request outside /control/ and how it ended.
+func (rec *recorder) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/control/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		record := rec.begin(r)
+		writer := &statusWriter{ResponseWriter: w}
+		defer func() {
+			// The server cancels the request context when the client goes away; checked before
+			// the handler's return lets the server cancel it for its own reasons.
+			ended := endedDone
+			if r.Context().Err() != nil {
+				ended = endedClientGone
+			}
+			aborted := recover()
+			if aborted != nil {
+				ended = endedAborted
+			}
+			status := writer.status
+			if status == 0 && aborted == nil {
+				status = http.StatusOK
+			}
+			rec.finish(record, ended, status, writer.bytes)
+			if aborted != nil {
+				panic(aborted)
+			}
+		}()
+		next.ServeHTTP(writer, r)
+	})
+}
+
+func (rec *recorder) serveRequests(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		http.Error(w, "use GET", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(rec.snapshot()); err != nil {
+		log.Printf("encoding records: %v", err)
+	}
+}
+
+func (rec *recorder) serveReset(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "use POST", http.StatusMethodNotAllowed)
+		return
+	}
+	rec.reset()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// statusWriter remembers the status code and body size, and keeps http.Flusher working.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if flusher, ok := w.ResponseWriter.(http.Flusher); ok {
+		flusher.Flush()
+	}
+}
+
+// streamChunkSize is both the write size and the flush interval of /debug/pprof/stream.
+const streamChunkSize = 64 << 10
+
+// serveStream writes ?bytes=N bytes, chunked and flushed every 64 KiB; it stops when the client goes.
+func serveStream(w http.ResponseWriter, r *http.Request) {
+	remaining, err := strconv.ParseInt(r.URL.Query().Get("bytes"), 10, 64)
+	if err != nil || remaining < 0 {
+		http.Error(w, "bytes must be a non-negative integer", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	chunk := make([]byte, streamChunkSize)
+	for i := range chunk {
+		chunk[i] = byte('a' + i%26)
+	}
+	flusher, _ := w.(http.Flusher)
+	for remaining > 0 {
+		size := int64(len(chunk))
+		if remaining < size {
+			size = remaining
+		}
+		if _, err := w.Write(chunk[:size]); err != nil {
+			return
+		}
+		remaining -= size
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+}
+
+// serveHangup closes the connection without writing any response, the way an upstream that hits
+// its WriteTimeout behaves; a proxy must answer 502, never 200.
+func serveHangup(w http.ResponseWriter, r *http.Request) {
+	panic(http.ErrAbortHandler)
+}
+
+// spinSink keeps the busy loop from being optimized away.
+var spinSink int
+
+// backgroundLoad burns about 1 ms of CPU every 50 ms (so CPU profiles have samples) and keeps a
+// rolling ~1 MiB of live allocations (so heap profiles have data). Light on purpose: several
+// copies of this program run at once on small machines.
+func backgroundLoad() {
+	var retained [][]byte
+	ticker := time.NewTicker(50 * time.Millisecond)
+	defer ticker.Stop()
+	for range ticker.C {
+		deadline := time.Now().Add(time.Millisecond)
+		for time.Now().Before(deadline) {
+			for i := 0; i < 1000; i++ {
+				spinSink += i * i
+			}
+		}
+		retained = append(retained, make([]byte, 16<<10))
+		if len(retained) > 64 {
+			retained = retained[1:]
+		}
+	}
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
+	flag.Parse()
+
+	listener, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pprof-server: %v\n", err)
+		os.Exit(1)
+	}
+
+	rec := &recorder{}
+	mux := http.NewServeMux()
+	// The registration controller-runtime's PprofBindAddress uses.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/stream", serveStream)
+	mux.HandleFunc("/debug/pprof/hangup", serveHangup)
+	mux.HandleFunc("/control/requests", rec.serveRequests)
+	mux.HandleFunc("/control/reset", rec.serveReset)
+
+	// controller-runtime's pprof server settings: no read or write timeout.
+	server := &http.Server{
+		Handler:           rec.wrap(mux),
+		ReadHeaderTimeout: 32 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+	}
+
+	go backgroundLoad()
+
+	// os.Stdout is unbuffered, so the line is visible to a reading parent at once.
+	fmt.Printf("listening on %s\n", listener.Addr())
+	if err := server.Serve(listener); err != nil {
+		fmt.Fprintf(os.Stderr, "pprof-server: %v\n", err)
+		os.Exit(1)
+	}
+}
