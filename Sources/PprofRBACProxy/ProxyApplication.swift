@@ -11,22 +11,51 @@ public enum ProxyApplication {
     public static func run(_ configuration: ProxyConfiguration, logger: Logger) async throws {
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let sslContext = try makeSSLContext(configuration, logger: logger)
-        let gate = try makeGate(configuration, logger: logger)
-        let server = ProxyServer(
-            configuration: .init(
-                listenAddress: configuration.listenAddress, upstream: configuration.upstream,
-                shutdownGracePeriod: configuration.shutdownGracePeriod
-            ),
-            sslContext: sslContext, gate: gate, eventLoopGroup: eventLoopGroup, logger: logger
-        )
-        let services = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: server)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
+        let kubernetesClient = try makeKubernetesClient(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        do {
+            let gate = try makeGate(configuration, kubernetesClient: kubernetesClient, logger: logger)
+            let server = ProxyServer(
+                configuration: .init(
+                    listenAddress: configuration.listenAddress, upstream: configuration.upstream,
+                    shutdownGracePeriod: configuration.shutdownGracePeriod
+                ),
+                sslContext: sslContext, gate: gate, eventLoopGroup: eventLoopGroup, logger: logger
             )
+            let services = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: server)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
+            try await services.run()
+        } catch {
+            try? await kubernetesClient?.shutdown()
+            throw error
+        }
+        try await kubernetesClient?.shutdown()
+    }
+
+    /// The API client for TokenReviews and SubjectAccessReviews: from `--kubeconfig`, else in-cluster,
+    /// else none (local mode, which needs `--token-auth-file`).
+    static func makeKubernetesClient(
+        _ configuration: ProxyConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) throws -> KubernetesAPIClient? {
+        let connection: KubernetesConnection?
+        if let kubeconfig = configuration.kubeconfigPath {
+            connection = try KubeConfigLoader.load(path: kubeconfig)
+        } else {
+            connection = try InClusterConfigLoader.load()
+        }
+        guard let connection else {
+            guard configuration.tokenAuthFilePath != nil else { throw ConfigurationError.noKubernetesConnection }
+            logger.info("local mode: no Kubernetes API; tokens from --token-auth-file, decisions from static rules only")
+            return nil
+        }
+        logger.info("Kubernetes API", metadata: ["server": "\(connection.server.absoluteString)"])
+        return try KubernetesAPIClient(
+            connection: connection, eventLoopGroup: eventLoopGroup, timeout: configuration.kubeAPITimeout, logger: logger
         )
-        try await services.run()
     }
 
     static func makeSSLContext(_ configuration: ProxyConfiguration, logger: Logger) throws -> NIOSSLContext {
@@ -56,7 +85,11 @@ public enum ProxyApplication {
         return try NIOSSLContext(configuration: tls)
     }
 
-    static func makeGate(_ configuration: ProxyConfiguration, logger: Logger) throws -> Gate {
+    /// Authentication: token file, then TokenReview (cached). Authorization: static rules, then
+    /// SubjectAccessReview (cached).
+    static func makeGate(
+        _ configuration: ProxyConfiguration, kubernetesClient: (any KubernetesReviewClient)?, logger: Logger
+    ) throws -> Gate {
         let configFile = try configuration.configFilePath.map { try ConfigFile.load(path: $0) } ?? ConfigFile()
         var authenticators: [any Authenticator] = []
         var authorizers: [any Authorizer] = []
@@ -66,8 +99,16 @@ public enum ProxyApplication {
         if !configFile.staticRules.isEmpty {
             authorizers.append(StaticAuthorizer(rules: configFile.staticRules))
         }
-        if authenticators.isEmpty {
-            throw ConfigurationError.noKubernetesConnection
+        if let kubernetesClient {
+            let tokenReview = TokenReviewAuthenticator(client: kubernetesClient, audiences: configuration.tokenAudiences)
+            authenticators.append(CachingTokenAuthenticator(
+                wrapping: tokenReview, audiences: configuration.tokenAudiences,
+                timeToLive: configuration.authenticationCacheTimeToLive
+            ))
+            authorizers.append(CachingAuthorizer(
+                wrapping: SubjectAccessReviewAuthorizer(client: kubernetesClient),
+                timeToLive: configuration.authorizationCacheTimeToLive
+            ))
         }
         return Gate(
             pathPolicy: PathPolicy(allowed: configuration.allowPaths),
