@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -10,18 +11,19 @@ import Testing
 struct GateHandlerTests {
     let alice = UserInfo(name: "alice", groups: ["system:authenticated"])
 
-    func makeChannel(allowed: Set<String> = ["alice get /debug/pprof/heap", "alice post /debug/pprof/symbol"]) async throws -> (NIOAsyncTestingChannel, ReadCounter, LoadGate) {
+    func makeChannel(allowed: Set<String> = ["alice get /debug/pprof/heap", "alice post /debug/pprof/symbol"]) async throws -> (NIOAsyncTestingChannel, NIOLockedValueBox<Int>, LoadGate) {
         let gateOpen = LoadGate()
         let authenticator = GatedAuthenticator(users: ["alice-token": alice], gate: gateOpen)
         let gate = Gate(
             pathPolicy: .pprofOnly(), authenticator: authenticator,
             authorizer: RecordingAuthorizer(allowed: allowed), logger: Logger(label: "test")
         )
-        let counter = ReadCounter()
-        let channel = NIOAsyncTestingChannel()
-        try await channel.pipeline.addHandlers([counter, GateHandler(gate: gate, isHTTP2: false)])
+        let reads = NIOLockedValueBox(0)
+        let channel = try await NIOAsyncTestingChannel { channel in
+            try channel.pipeline.syncOperations.addHandlers([ReadCounter(reads: reads), GateHandler(gate: gate, isHTTP2: false)])
+        }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443))
-        return (channel, counter, gateOpen)
+        return (channel, reads, gateOpen)
     }
 
     func head(_ method: HTTPMethod = .GET, _ uri: String, token: String? = "alice-token", extra: [(String, String)] = []) -> HTTPServerRequestPart {
@@ -32,11 +34,11 @@ struct GateHandlerTests {
 
     @Test("holds reads and parts until allowed, then passes head, body and end in order")
     func allowedInOrder() async throws {
-        let (channel, counter, gateOpen) = try await makeChannel()
+        let (channel, reads, gateOpen) = try await makeChannel()
         try await channel.writeInbound(head(.POST, "/debug/pprof/%73ymbol?0x1+0x2"))
         try await channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(string: "0x3")))
         channel.read()
-        #expect(counter.reads == 0)
+        #expect(reads.withLockedValue { $0 } == 0)
         #expect(try await channel.readInbound(as: AuthorizedRequestPart.self) == nil)
 
         gateOpen.open()
@@ -53,7 +55,7 @@ struct GateHandlerTests {
             return
         }
         #expect(String(buffer: body) == "0x3")
-        #expect(counter.reads == 1)
+        #expect(reads.withLockedValue { $0 } == 1)
         try await channel.writeInbound(HTTPServerRequestPart.end(nil))
         guard case .end = try await channel.nextInbound(as: AuthorizedRequestPart.self) else {
             Issue.record("expected the end")

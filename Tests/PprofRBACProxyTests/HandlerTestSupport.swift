@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -8,16 +9,20 @@ import NIOHTTP1
 final class ReadCounter: ChannelOutboundHandler {
     typealias OutboundIn = Any
 
-    var reads = 0
+    let reads: NIOLockedValueBox<Int>
+
+    init(reads: NIOLockedValueBox<Int>) {
+        self.reads = reads
+    }
 
     func read(context: ChannelHandlerContext) {
-        reads += 1
+        reads.withLockedValue { $0 += 1 }
         context.read()
     }
 }
 
 /// A scripted upstream connection: records what the forwarder writes and how the exchange ended.
-final class FakeUpstreamExchange: UpstreamExchange {
+final class FakeUpstreamExchange: UpstreamExchange, @unchecked Sendable {
     var isWritable = true
     let wasReused: Bool
     private(set) var written: [HTTPClientRequestPart] = []

@@ -221,6 +221,8 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
         exchange = nil
         current.connection?.finish(reusable: false)
         guard !current.responseStarted else {
+            // Deliver what arrived, then abort: the client sees a truncated response, never a clean end.
+            context.flush()
             context.close(promise: nil)
             return
         }
