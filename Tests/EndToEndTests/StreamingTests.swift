@@ -21,15 +21,15 @@ struct StreamingTests {
         }
     }
 
-    @Test("A client that gives up releases the upstream CPU profiler at once")
-    func clientAbort() async throws {
+    @Test("A client that gives up releases the upstream CPU profiler at once", arguments: HTTPVersion.allCases)
+    func clientAbort(version: HTTPVersion) async throws {
         try await ProxyEnvironment.withKubernetesProxy { environment, _ in
             // Warm the review caches for this path, so the aborted request reaches pprof well within its 1 s.
             let warmUp = try await environment.request("/debug/pprof/profile?seconds=1", token: TestUsers.alice.token)
             #expect(warmUp.status == 200, "\(warmUp.summary)")
 
             let aborted = try await environment.request(
-                "/debug/pprof/profile?seconds=20", token: TestUsers.alice.token, maxTime: .seconds(1))
+                "/debug/pprof/profile?seconds=20", token: TestUsers.alice.token, httpVersion: version, maxTime: .seconds(1))
             #expect(aborted.exitCode == 28, "curl should have timed out: \(aborted.summary)")
 
             let upstreamProfile = try await environment.upstream.waitForRequest(
@@ -41,6 +41,33 @@ struct StreamingTests {
             let next = try await environment.request("/debug/pprof/profile?seconds=1", token: TestUsers.alice.token)
             #expect(next.status == 200, "the profiler is still busy: \(next.summary)")
             #expect(next.isGzip)
+        }
+    }
+
+    @Test("An HTTP/2 stream reset releases the profiler while the connection stays open")
+    func http2StreamReset() async throws {
+        try await ProxyEnvironment.withKubernetesProxy { environment, _ in
+            let warmUp = try await environment.request("/debug/pprof/profile?seconds=1", token: TestUsers.alice.token)
+            #expect(warmUp.status == 200, "\(warmUp.summary)")
+
+            let client = try await GoProgramBuilder.shared.executable(for: .h2ResetClient)
+            let run = try await CompletedProcess.run(
+                client,
+                arguments: [
+                    "-first", environment.proxy.baseURL + "/debug/pprof/profile?seconds=20",
+                    "-second", environment.proxy.baseURL + "/debug/pprof/profile?seconds=1",
+                    "-token", TestUsers.alice.token, "-cancel-after", "1s",
+                ],
+                timeout: .seconds(15)
+            )
+            #expect(run.exitStatus == 0, "\(run.output)")
+            #expect(run.stdout.contains("status=200 proto=HTTP/2.0 reused=true"), "\(run.output)")
+
+            let upstreamProfile = try await environment.upstream.waitForRequest(
+                "the reset 20 s profile to end", timeout: .seconds(5)
+            ) { $0.rawQuery == "seconds=20" && $0.ended != "running" }
+            #expect(upstreamProfile.ended == "client-gone")
+            #expect(upstreamProfile.durationSeconds < 6, "the profiler was held \(upstreamProfile.durationSeconds) s")
         }
     }
 
