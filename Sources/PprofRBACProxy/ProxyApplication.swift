@@ -10,9 +10,9 @@ import ServiceLifecycle
 public enum ProxyApplication {
     public static func run(_ configuration: ProxyConfiguration, logger: Logger) async throws {
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
-        let sslContext = try makeSSLContext(configuration, logger: logger)
         let kubernetesClient = try makeKubernetesClient(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
         do {
+            let sslContext = try makeSSLContext(configuration, logger: logger)
             let gate = try makeGate(configuration, kubernetesClient: kubernetesClient, logger: logger)
             let server = ProxyServer(
                 configuration: .init(

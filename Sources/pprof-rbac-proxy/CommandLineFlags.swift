@@ -3,8 +3,12 @@ import Foundation
 import PprofRBACProxy
 
 /// The command line, with kube-rbac-proxy's flag names and defaults.
-struct CommandLineFlags: ParsableArguments {
+struct CommandLineFlags: ParsableCommand {
     static let version = "0.1.0"
+    static let configuration = CommandConfiguration(
+        commandName: "pprof-rbac-proxy",
+        abstract: "An authorizing TLS reverse proxy for Go net/http/pprof endpoints (TokenReview + SubjectAccessReview)."
+    )
 
     @Option(name: .customLong("secure-listen-address"), help: "The address the TLS listener binds to (HOST:PORT).")
     var secureListenAddress = ""

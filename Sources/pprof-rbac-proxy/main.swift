@@ -7,6 +7,11 @@ let command: CommandLineFlags
 do {
     command = try CommandLineFlags.parse(arguments)
 } catch {
+    // Help is a success; every other parse failure is a usage error, exit 2 as pflag does.
+    guard CommandLineFlags.exitCode(for: error) == .success else {
+        FileHandle.standardError.write(Data((CommandLineFlags.fullMessage(for: error) + "\n").utf8))
+        exit(2)
+    }
     CommandLineFlags.exit(withError: error)
 }
 
