@@ -1,4 +1,3 @@
-import Foundation
 import Yams
 
 /// The `--config-file` YAML, in kube-rbac-proxy's format (everything under `authorization:`).
@@ -11,12 +10,7 @@ public struct ConfigFile: Sendable {
 
     /// Reads and validates a config file.
     public static func load(path: String) throws(ConfigurationError) -> ConfigFile {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw .unreadableFile(flag: "--config-file", path: path, reason: error.localizedDescription)
-        }
+        let text = try ConfigurationError.readText(flag: "--config-file", path: path)
         return try parse(text, source: path)
     }
 

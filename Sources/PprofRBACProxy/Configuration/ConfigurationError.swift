@@ -25,3 +25,14 @@ public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertib
         }
     }
 }
+
+extension ConfigurationError {
+    /// The UTF-8 text of the file a flag names, or the error that says why it cannot be read.
+    static func readText(flag: String, path: String) throws(ConfigurationError) -> String {
+        do {
+            return String(decoding: try LocalFile.contents(atPath: path), as: UTF8.self)
+        } catch {
+            throw .unreadableFile(flag: flag, path: path, reason: error.reason)
+        }
+    }
+}

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A kube-apiserver static token file (`--token-auth-file`): CSV lines `token,user,uid,"group1,group2"`.
 public struct TokenAuthFile: Sendable {
     /// The users by token. Later lines win over earlier ones with the same token, as in kube-apiserver.
@@ -10,12 +8,7 @@ public struct TokenAuthFile: Sendable {
     }
 
     public static func load(path: String) throws(ConfigurationError) -> TokenAuthFile {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw .unreadableFile(flag: "--token-auth-file", path: path, reason: error.localizedDescription)
-        }
+        let text = try ConfigurationError.readText(flag: "--token-auth-file", path: path)
         return try parse(text, source: path)
     }
 
