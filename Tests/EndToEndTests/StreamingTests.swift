@@ -21,6 +21,17 @@ struct StreamingTests {
         }
     }
 
+    @Test("No timeout cuts a 60 s capture, on either HTTP version", arguments: HTTPVersion.allCases)
+    func longCapture(version: HTTPVersion) async throws {
+        try await ProxyEnvironment.withKubernetesProxy { environment, _ in
+            let response = try await environment.request(
+                "/debug/pprof/profile?seconds=60", token: TestUsers.alice.token, httpVersion: version, maxTime: .seconds(90))
+            #expect(response.status == 200, "\(response.summary)")
+            #expect(response.isGzip)
+            #expect(response.elapsed >= .seconds(60), "took \(response.elapsed)")
+        }
+    }
+
     @Test("A client that gives up releases the upstream CPU profiler at once", arguments: HTTPVersion.allCases)
     func clientAbort(version: HTTPVersion) async throws {
         try await ProxyEnvironment.withKubernetesProxy { environment, _ in

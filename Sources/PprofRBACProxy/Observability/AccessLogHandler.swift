@@ -91,8 +91,7 @@ extension Duration {
     var formattedSeconds: String {
         let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
         let whole = milliseconds / 1000
-        let fraction = milliseconds % 1000
-        let padded = String(fraction).count < 3 ? String(repeating: "0", count: 3 - String(fraction).count) + String(fraction) : String(fraction)
+        let padded = String(milliseconds % 1000 + 1000).dropFirst()
         return "\(whole).\(padded)s"
     }
 }

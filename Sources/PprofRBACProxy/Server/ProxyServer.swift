@@ -103,10 +103,11 @@ public final class ProxyServer: Service {
 
     private func configureHTTP2(_ channel: any Channel) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture { [self] in
-            let idleTimeout = TimeAmount.nanoseconds(Int64(configuration.http2IdleTimeout.components.seconds) * 1_000_000_000)
             let connectionManager = NIOHTTP2ServerConnectionManagementHandler(
                 eventLoop: channel.eventLoop,
-                configuration: .init(maxIdleTime: idleTimeout, maxAge: nil, maxGraceTime: nil, keepalive: nil)
+                configuration: .init(
+                    maxIdleTime: TimeAmount(configuration.http2IdleTimeout), maxAge: nil, maxGraceTime: nil, keepalive: nil
+                )
             )
             _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                 mode: .server,
