@@ -21,6 +21,19 @@ struct StreamingTests {
         }
     }
 
+    @Test("Upstream connections are kept alive and reused across requests", arguments: HTTPVersion.allCases)
+    func upstreamKeepAlive(version: HTTPVersion) async throws {
+        try await ProxyEnvironment.withKubernetesProxy { environment, _ in
+            let repeated = CurlRequest(
+                url: environment.proxy.baseURL + "/debug/pprof/cmdline", bearerToken: TestUsers.alice.token,
+                httpVersion: version)
+            let statuses = try await Curl.statusCodes(of: repeated, count: 20)
+            #expect(statuses == Array(repeating: 200, count: 20))
+            let connections = Set(try await environment.upstream.requests().map(\.remoteAddr))
+            #expect(connections.count == 1, "20 sequential requests used \(connections.count) upstream connections")
+        }
+    }
+
     @Test("No timeout cuts a 60 s capture, on either HTTP version", arguments: HTTPVersion.allCases)
     func longCapture(version: HTTPVersion) async throws {
         try await ProxyEnvironment.withKubernetesProxy { environment, _ in

@@ -7,6 +7,8 @@ struct UpstreamRequest: Decodable, Sendable {
     let rawPath: String
     let rawQuery: String
     let headers: [String: [String]]
+    /// The address the request came from; requests on one kept-alive connection share it.
+    let remoteAddr: String
     /// "running", "done" or "client-gone" (the client left before the handler returned).
     let ended: String
     let status: Int

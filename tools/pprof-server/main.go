@@ -44,6 +44,7 @@ type requestRecord struct {
 	RawQuery        string              `json:"rawQuery"`
 	Proto           string              `json:"proto"`
 	Host            string              `json:"host"`
+	RemoteAddr      string              `json:"remoteAddr"` // the client's address: one per upstream connection
 	Headers         map[string][]string `json:"headers"`
 	Ended           string              `json:"ended"` // running, done, client-gone or aborted
 	Status          int                 `json:"status"`
@@ -66,16 +67,17 @@ func (rec *recorder) begin(r *http.Request) *requestRecord {
 	defer rec.mu.Unlock()
 	rec.nextID++
 	record := &requestRecord{
-		ID:       rec.nextID,
-		Method:   r.Method,
-		Path:     r.URL.Path,
-		RawPath:  r.URL.RawPath,
-		RawQuery: r.URL.RawQuery,
-		Proto:    r.Proto,
-		Host:     r.Host,
-		Headers:  r.Header.Clone(),
-		Ended:    endedRunning,
-		Start:    time.Now(),
+		ID:         rec.nextID,
+		Method:     r.Method,
+		Path:       r.URL.Path,
+		RawPath:    r.URL.RawPath,
+		RawQuery:   r.URL.RawQuery,
+		Proto:      r.Proto,
+		Host:       r.Host,
+		RemoteAddr: r.RemoteAddr,
+		Headers:    r.Header.Clone(),
+		Ended:      endedRunning,
+		Start:      time.Now(),
 	}
 	rec.records = append(rec.records, record)
 	return record
