@@ -16,7 +16,7 @@ struct GateHandlerTests {
         let authenticator = GatedAuthenticator(users: ["alice-token": alice], gate: gateOpen)
         let gate = Gate(
             pathPolicy: .pprofOnly(), authenticator: authenticator,
-            authorizer: RecordingAuthorizer(allowed: allowed), logger: Logger(label: "test")
+            authorizer: RecordingAuthorizer(allowed: allowed), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         let reads = NIOLockedValueBox(0)
         let channel = try await NIOAsyncTestingChannel { channel in

@@ -16,7 +16,7 @@ struct GateTests {
         authorizer = RecordingAuthorizer(allowed: ["alice get /debug/pprof/heap", "alice get /debug/pprof/"])
         gate = Gate(
             pathPolicy: .pprofOnly(), authenticator: authenticator, authorizer: authorizer,
-            logger: Logger(label: "test")
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         )
     }
 

@@ -52,6 +52,8 @@ final class UpstreamConnection: ChannelDuplexHandler, UpstreamExchange {
 
     func finish(reusable: Bool) {
         delegate = nil
+        // An idle connection must keep reading, or the pool would not notice the upstream closing it.
+        resumeReading()
         if reusable && isActive {
             onReusable?(self)
         } else {
