@@ -12,11 +12,14 @@ public enum ProxyApplication {
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let kubernetesClient = try makeKubernetesClient(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
         do {
+            guard let listenAddress = configuration.listenAddress else {
+                throw ConfigurationError.missingFlag(flag: "--secure-listen-address", hint: "pass the address to serve on, e.g. 0.0.0.0:8443")
+            }
             let sslContext = try makeSSLContext(configuration, logger: logger)
             let gate = try makeGate(configuration, kubernetesClient: kubernetesClient, logger: logger)
             let server = ProxyServer(
                 configuration: .init(
-                    listenAddress: configuration.listenAddress, upstream: configuration.upstream,
+                    listenAddress: listenAddress, upstream: configuration.upstream,
                     shutdownGracePeriod: configuration.shutdownGracePeriod
                 ),
                 sslContext: sslContext, gate: gate, eventLoopGroup: eventLoopGroup, logger: logger

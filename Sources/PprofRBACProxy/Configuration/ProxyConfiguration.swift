@@ -2,23 +2,57 @@ import Logging
 
 /// Everything the proxy needs to start, as plain values: what the command line says, validated.
 public struct ProxyConfiguration: Sendable {
-    public var listenAddress: ListenAddress
-    public var upstream: UpstreamTarget
+    // Listeners
+    /// `--secure-listen-address`; nil only when `--insecure-listen-address` is given instead.
+    public var listenAddress: ListenAddress?
+    /// `--insecure-listen-address` (deprecated): plain HTTP/1.1 and h2c.
+    public var insecureListenAddress: ListenAddress?
     /// `--tls-cert-file` / `--tls-private-key-file`; both nil means a self-signed certificate.
     public var tlsCertificateFile: String?
     public var tlsPrivateKeyFile: String?
+    /// `--client-ca-file`: verified client certificates authenticate (CN = user, O = groups).
+    public var clientCAFile: String?
+    public var tls = ServingTLSSettings()
+    /// How often the serving certificate, key and client CA files are checked for changes.
+    public var certificateReloadInterval: Duration = .seconds(1)
+    /// `--proxy-endpoints-port`: `/healthz` and `/readyz` over TLS on the listen host.
+    public var proxyEndpointsPort: Int?
+
+    // Upstream
+    public var upstream: UpstreamTarget
+    public var upstreamCAFile: String?
+    public var upstreamClientCertificateFile: String?
+    public var upstreamClientKeyFile: String?
+    public var upstreamForceH2C = false
+
+    // Paths
+    public var allowPaths: [PathPattern] = PathPolicy.pprofOnly().allowed
+    /// `--ignore-paths`: proxied with no authentication, authorization or identity headers.
+    public var ignorePaths: [PathPattern] = []
+
+    // Authentication
     public var kubeconfigPath: String?
     public var tokenAudiences: [String] = []
     public var tokenAuthFilePath: String?
-    public var configFilePath: String?
-    public var allowPaths: [PathPattern] = PathPolicy.pprofOnly().allowed
-    public var kubeAPITimeout: Duration = .seconds(10)
-    public var shutdownGracePeriod: Duration = .seconds(90)
     public var authenticationCacheTimeToLive = CachingTokenAuthenticator.TimeToLive()
+
+    // Authorization
+    public var configFilePath: String?
+    public var verbMapping = VerbMapping.apiserver
     public var authorizationCacheTimeToLive = CachingAuthorizer.TimeToLive()
+    public var identityHeaders = IdentityHeaders()
+
+    // Kubernetes API client
+    public var kubeAPITimeout: Duration = .seconds(10)
+    /// `--kube-api-qps` / `--kube-api-burst`; client-go's 5 and 10 when not set.
+    public var kubeAPIQPS: Double = 5
+    public var kubeAPIBurst = 10
+
+    // Process
+    public var shutdownGracePeriod: Duration = .seconds(90)
     public var logLevel: Logger.Level = .info
 
-    public init(listenAddress: ListenAddress, upstream: UpstreamTarget) {
+    public init(listenAddress: ListenAddress?, upstream: UpstreamTarget) {
         self.listenAddress = listenAddress
         self.upstream = upstream
     }
