@@ -22,7 +22,9 @@ public enum ProxyApplication {
                     listenAddress: listenAddress, upstream: configuration.upstream,
                     shutdownGracePeriod: configuration.shutdownGracePeriod
                 ),
-                sslContext: sslContext, gate: gate, eventLoopGroup: eventLoopGroup, logger: logger
+                sslContext: sslContext, gate: gate,
+                upstreamPool: try makeUpstreamPool(configuration, eventLoopGroup: eventLoopGroup),
+                eventLoopGroup: eventLoopGroup, logger: logger
             )
             let services = ServiceGroup(
                 configuration: .init(
@@ -37,6 +39,13 @@ public enum ProxyApplication {
             throw error
         }
         try await kubernetesClient?.shutdown()
+    }
+
+    /// The keep-alive connections to `--upstream`.
+    static func makeUpstreamPool(
+        _ configuration: ProxyConfiguration, eventLoopGroup: any EventLoopGroup
+    ) throws -> UpstreamConnectionPool {
+        UpstreamConnectionPool(configuration: .init(target: configuration.upstream), eventLoopGroup: eventLoopGroup)
     }
 
     /// The API client for TokenReviews and SubjectAccessReviews: from `--kubeconfig`, else in-cluster,

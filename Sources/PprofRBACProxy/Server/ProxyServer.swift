@@ -33,18 +33,16 @@ public final class ProxyServer: Service {
     private let connections = ConnectionRegistry()
     private let upstreamPool: UpstreamConnectionPool
 
-    public init(
-        configuration: Configuration, sslContext: NIOSSLContext, gate: Gate,
+    init(
+        configuration: Configuration, sslContext: NIOSSLContext, gate: Gate, upstreamPool: UpstreamConnectionPool,
         eventLoopGroup: any EventLoopGroup, logger: Logger
     ) {
         self.configuration = configuration
         self.sslContext = sslContext
         self.gate = gate
+        self.upstreamPool = upstreamPool
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        self.upstreamPool = UpstreamConnectionPool(
-            configuration: .init(target: configuration.upstream), eventLoopGroup: eventLoopGroup
-        )
     }
 
     public func run() async throws {
