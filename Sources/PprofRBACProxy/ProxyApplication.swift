@@ -9,36 +9,76 @@ import ServiceLifecycle
 /// authorizers chained) and runs it until SIGTERM or SIGINT.
 public enum ProxyApplication {
     public static func run(_ configuration: ProxyConfiguration, logger: Logger) async throws {
+        guard configuration.listenAddress != nil || configuration.insecureListenAddress != nil else {
+            throw ConfigurationError.missingFlag(
+                flag: "--secure-listen-address", hint: "no listen address provided, e.g. --secure-listen-address=0.0.0.0:8443"
+            )
+        }
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let kubernetesClient = try makeKubernetesClient(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
         do {
-            guard let listenAddress = configuration.listenAddress else {
-                throw ConfigurationError.missingFlag(flag: "--secure-listen-address", hint: "pass the address to serve on, e.g. 0.0.0.0:8443")
+            let clientCertificateAuthority = ClientCertificateAuthority([])
+            let tls = try makeServingTLS(configuration, clientCertificateAuthority: clientCertificateAuthority, logger: logger)
+            let upstreamPool = try makeUpstreamPool(configuration, eventLoopGroup: eventLoopGroup)
+            let pipeline = RequestPipeline(
+                gate: try makeGate(
+                    configuration, kubernetesClient: kubernetesClient,
+                    clientCertificateAuthority: configuration.clientCAFile == nil ? nil : clientCertificateAuthority,
+                    logger: logger
+                ),
+                upstream: upstreamPool, upstreamTarget: configuration.upstream,
+                identityHeaders: configuration.identityHeaders, settings: configuration.tls,
+                http2IdleTimeout: .seconds(90), logger: logger
+            )
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            if let tls {
+                services.append(.init(service: tls))
             }
-            let sslContext = try makeSSLContext(configuration, logger: logger)
-            let gate = try makeGate(configuration, kubernetesClient: kubernetesClient, logger: logger)
-            let server = ProxyServer(
+            services.append(.init(service: ProxyServer(
                 configuration: .init(
-                    listenAddress: listenAddress, upstream: configuration.upstream,
+                    secureAddress: configuration.listenAddress, insecureAddress: configuration.insecureListenAddress,
                     shutdownGracePeriod: configuration.shutdownGracePeriod
                 ),
-                sslContext: sslContext, gate: gate,
-                upstreamPool: try makeUpstreamPool(configuration, eventLoopGroup: eventLoopGroup),
-                eventLoopGroup: eventLoopGroup, logger: logger
+                tls: tls, pipeline: pipeline, upstreamPool: upstreamPool, eventLoopGroup: eventLoopGroup, logger: logger
+            )))
+            let serviceGroup = ServiceGroup(
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             )
-            let services = ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: server)],
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger
-                )
-            )
-            try await services.run()
+            try await serviceGroup.run()
         } catch {
             try? await kubernetesClient?.shutdown()
             throw error
         }
         try await kubernetesClient?.shutdown()
+    }
+
+    /// The serving certificate (files or self-signed) and client CA, watched for changes; nil when
+    /// only the deprecated plain-text listener is configured.
+    static func makeServingTLS(
+        _ configuration: ProxyConfiguration, clientCertificateAuthority: ClientCertificateAuthority, logger: Logger
+    ) throws -> ServingTLSReloader? {
+        guard configuration.listenAddress != nil else { return nil }
+        let source: ServingTLSReloader.Source
+        switch (configuration.tlsCertificateFile, configuration.tlsPrivateKeyFile) {
+        case (let certificate?, let privateKey?):
+            source = .files(certificate: certificate, privateKey: privateKey, clientCA: configuration.clientCAFile)
+        case (nil, nil):
+            let generated = try SelfSignedCertificate()
+            logger.warning(
+                "no --tls-cert-file and --tls-private-key-file given: serving a self-signed certificate made in memory; clients must skip verification",
+                metadata: ["hosts": "\(generated.hostNames.joined(separator: ",")),127.0.0.1"]
+            )
+            source = .generated(generated, clientCA: configuration.clientCAFile)
+        default:
+            throw ConfigurationError.missingFlag(
+                flag: configuration.tlsCertificateFile == nil ? "--tls-cert-file" : "--tls-private-key-file",
+                hint: "--tls-cert-file and --tls-private-key-file must be given together"
+            )
+        }
+        return try ServingTLSReloader(
+            source: source, settings: configuration.tls, interval: configuration.certificateReloadInterval,
+            clientCertificateAuthority: clientCertificateAuthority, logger: logger
+        )
     }
 
     /// The keep-alive connections to `--upstream`.
@@ -70,41 +110,18 @@ public enum ProxyApplication {
         )
     }
 
-    static func makeSSLContext(_ configuration: ProxyConfiguration, logger: Logger) throws -> NIOSSLContext {
-        var tls: TLSConfiguration
-        switch (configuration.tlsCertificateFile, configuration.tlsPrivateKeyFile) {
-        case (let certificateFile?, let keyFile?):
-            let chain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
-            tls = .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-        case (nil, nil):
-            let generated = try SelfSignedCertificate()
-            logger.warning(
-                "no --tls-cert-file and --tls-private-key-file given: serving a self-signed certificate made in memory; clients must skip verification",
-                metadata: ["hosts": "\(generated.hostNames.joined(separator: ",")),127.0.0.1"]
-            )
-            tls = .makeServerConfiguration(
-                certificateChain: [.certificate(generated.certificate)], privateKey: .privateKey(generated.privateKey)
-            )
-        default:
-            throw ConfigurationError.missingFlag(
-                flag: configuration.tlsCertificateFile == nil ? "--tls-cert-file" : "--tls-private-key-file",
-                hint: "--tls-cert-file and --tls-private-key-file must be given together"
-            )
-        }
-        tls.applicationProtocols = ["h2", "http/1.1"]
-        tls.minimumTLSVersion = .tlsv12
-        return try NIOSSLContext(configuration: tls)
-    }
-
-    /// Authentication: token file, then TokenReview (cached). Authorization: static rules, then
+    /// Authentication: client certificate, token file, then TokenReview (cached). Authorization: static rules, then
     /// SubjectAccessReview (cached).
     static func makeGate(
-        _ configuration: ProxyConfiguration, kubernetesClient: (any KubernetesReviewClient)?, logger: Logger
+        _ configuration: ProxyConfiguration, kubernetesClient: (any KubernetesReviewClient)?,
+        clientCertificateAuthority: ClientCertificateAuthority?, logger: Logger
     ) throws -> Gate {
         let configFile = try configuration.configFilePath.map { try ConfigFile.load(path: $0) } ?? ConfigFile()
         var authenticators: [any Authenticator] = []
         var authorizers: [any Authorizer] = []
+        if let clientCertificateAuthority {
+            authenticators.append(ClientCertificateAuthenticator(authority: clientCertificateAuthority))
+        }
         if let tokenFile = configuration.tokenAuthFilePath {
             authenticators.append(TokenFileAuthenticator(try TokenAuthFile.load(path: tokenFile)))
         }
@@ -123,7 +140,7 @@ public enum ProxyApplication {
             ))
         }
         return Gate(
-            pathPolicy: PathPolicy(allowed: configuration.allowPaths),
+            pathPolicy: PathPolicy(allowed: configuration.allowPaths, ignored: configuration.ignorePaths),
             authenticator: UnionAuthenticator(authenticators),
             authorizer: UnionAuthorizer(authorizers),
             logger: logger

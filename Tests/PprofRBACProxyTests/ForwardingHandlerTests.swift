@@ -10,22 +10,70 @@ import Testing
 struct ForwardingHandlerTests {
     let alice = UserInfo(name: "alice")
 
-    func makeChannel(_ connector: FakeUpstreamConnector, basePath: String = "/") async throws -> (NIOAsyncTestingChannel, NIOLockedValueBox<Int>) {
+    func makeChannel(
+        _ connector: FakeUpstreamConnector, basePath: String = "/", identityHeaders: IdentityHeaders = IdentityHeaders()
+    ) async throws -> (NIOAsyncTestingChannel, NIOLockedValueBox<Int>) {
         let reads = NIOLockedValueBox(0)
         let target = UpstreamTarget(host: "127.0.0.1", port: 8081, basePath: basePath)
         let channel = try await NIOAsyncTestingChannel { channel in
             try channel.pipeline.syncOperations.addHandlers([
-                ReadCounter(reads: reads), ForwardingHandler(upstream: connector, target: target, isHTTP2: false),
+                ReadCounter(reads: reads), ForwardingHandler(
+                    upstream: connector, target: target, identityHeaders: identityHeaders, isHTTP2: false
+                ),
             ])
         }
         try await channel.connect(to: SocketAddress(ipAddress: "10.1.2.3", port: 50000))
         return (channel, reads)
     }
 
-    func authorizedHead(_ target: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) throws -> AuthorizedRequestPart {
+    func authorizedHead(
+        _ target: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], user: UserInfo?? = .none
+    ) throws -> AuthorizedRequestPart {
         let requestTarget = try RequestTarget(parsing: target)
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: target, headers: HTTPHeaders(headers))
-        return .head(head, AuthorizedRequest(target: requestTarget, user: alice))
+        return .head(head, AuthorizedRequest(target: requestTarget, user: user ?? alice))
+    }
+
+    @Test("identity headers name the authenticated caller; forged inbound ones never pass, enabled or not")
+    func identityHeaders() async throws {
+        var identity = IdentityHeaders()
+        identity.enabled = true
+        identity.userHeader = "X-Auth-User"
+        identity.groupsHeader = "X-Auth-Groups"
+        identity.groupsSeparator = ","
+        let forged = [("X-Auth-User", "admin"), ("x-auth-groups", "system:masters"), ("X-Remote-User", "admin")]
+        let caller = UserInfo(name: "alice", groups: ["pprof-users", "system:authenticated"])
+
+        let exchange = FakeUpstreamExchange()
+        let (channel, _) = try await makeChannel(FakeUpstreamConnector([exchange]), identityHeaders: identity)
+        try await channel.writeInbound(try authorizedHead("/debug/pprof/heap", headers: forged, user: caller))
+        try await channel.writeInbound(AuthorizedRequestPart.end(nil))
+        let head = try #require(exchange.writtenHead)
+        #expect(head.headers["x-auth-user"] == ["alice"])
+        #expect(head.headers["x-auth-groups"] == ["pprof-users,system:authenticated"])
+        #expect(!head.headers.contains(name: "x-remote-user"))
+
+        identity.enabled = false
+        for user in [caller, nil] as [UserInfo?] {
+            let plain = FakeUpstreamExchange()
+            let (disabled, _) = try await makeChannel(FakeUpstreamConnector([plain]), identityHeaders: identity)
+            try await disabled.writeInbound(try authorizedHead("/debug/pprof/heap", headers: forged, user: .some(user)))
+            try await disabled.writeInbound(AuthorizedRequestPart.end(nil))
+            let forwarded = try #require(plain.writtenHead)
+            for name in ["x-auth-user", "x-auth-groups", "x-remote-user"] {
+                #expect(!forwarded.headers.contains(name: name), "\(name) must not reach the upstream")
+            }
+        }
+
+        identity.enabled = true
+        let ignoredPath = FakeUpstreamExchange()
+        let (ignored, _) = try await makeChannel(FakeUpstreamConnector([ignoredPath]), identityHeaders: identity)
+        try await ignored.writeInbound(try authorizedHead("/healthz", headers: forged + [("Authorization", "Bearer t")], user: .some(nil)))
+        try await ignored.writeInbound(AuthorizedRequestPart.end(nil))
+        let unauthenticated = try #require(ignoredPath.writtenHead)
+        for name in ["x-auth-user", "x-auth-groups", "x-remote-user", "authorization"] {
+            #expect(!unauthenticated.headers.contains(name: name), "\(name) must not reach the upstream on an ignored path")
+        }
     }
 
     @Test("sends the joined target and clean headers, once it knows whether a body follows")

@@ -44,6 +44,19 @@ struct GateTests {
         #expect(authenticator.callCount == 0)
     }
 
+    @Test("ignored paths are forwarded without asking anyone and without a user")
+    func ignoredPaths() async throws {
+        let ignoring = Gate(
+            pathPolicy: PathPolicy(allowed: PathPolicy.pprofOnly().allowed, ignored: [try PathPattern("/healthz")]),
+            authenticator: authenticator, authorizer: authorizer,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        let decision = await ignoring.decide(GateRequest(method: .GET, target: "/healthz?x=1", headers: [:]))
+        #expect(decision == .forward(AuthorizedRequest(target: try RequestTarget(parsing: "/healthz?x=1"), user: nil)))
+        #expect(authenticator.callCount == 0)
+        #expect(authorizer.recordedCalls.isEmpty)
+    }
+
     @Test("undecodable paths are 400 before anyone is asked")
     func badRequest() async {
         guard case .refuse(.badRequest, nil) = await decide("/debug/pprof/%2Fheap") else {

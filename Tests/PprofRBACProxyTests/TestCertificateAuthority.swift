@@ -42,12 +42,20 @@ struct TestCertificateAuthority {
         try issue(commonName: "localhost", forServer: true)
     }
 
-    /// A client certificate for `commonName`.
-    func issueClientCertificate(commonName: String) throws -> Issued {
-        try issue(commonName: commonName, forServer: false)
+    /// A client certificate for `commonName`, in `organizations`.
+    func issueClientCertificate(commonName: String, organizations: [String] = []) throws -> Issued {
+        try issue(commonName: commonName, organizations: organizations, forServer: false)
     }
 
-    private func issue(commonName: String, forServer: Bool) throws -> Issued {
+    /// The certificate (not the PEM) of a client certificate, for authenticator tests.
+    func clientCertificate(commonName: String, organizations: [String] = [], forServer: Bool = false) throws -> Certificate {
+        try Certificate(pemEncoded: try issue(commonName: commonName, organizations: organizations, forServer: forServer).certificatePEM)
+    }
+
+    /// The CA certificate itself.
+    var caCertificate: Certificate { certificate }
+
+    private func issue(commonName: String, organizations: [String] = [], forServer: Bool) throws -> Issued {
         let leafKey = P256.Signing.PrivateKey()
         let leaf = try Certificate(
             version: .v3,
@@ -56,7 +64,12 @@ struct TestCertificateAuthority {
             notValidBefore: Date().addingTimeInterval(-3600),
             notValidAfter: Date().addingTimeInterval(3600),
             issuer: name,
-            subject: try DistinguishedName { CommonName(commonName) },
+            subject: try DistinguishedName {
+                for organization in organizations {
+                    OrganizationName(organization)
+                }
+                CommonName(commonName)
+            },
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)

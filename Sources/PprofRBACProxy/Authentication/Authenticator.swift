@@ -1,10 +1,15 @@
+import X509
+
 /// What a request presents to prove who is calling.
 public struct Credentials: Sendable {
     /// The token of an `Authorization: Bearer` header, if the request carried one.
     public var bearerToken: String?
+    /// The certificates the client presented in the TLS handshake, leaf first; not yet verified.
+    public var clientCertificateChain: [Certificate]
 
-    public init(bearerToken: String?) {
+    public init(bearerToken: String?, clientCertificateChain: [Certificate] = []) {
         self.bearerToken = bearerToken
+        self.clientCertificateChain = clientCertificateChain
     }
 }
 

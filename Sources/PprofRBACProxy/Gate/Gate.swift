@@ -1,23 +1,28 @@
 import Logging
 import NIOHTTP1
+import X509
 
-/// What the gate sees of a request: its head, never its body.
+/// What the gate sees of a request: its head, never its body, and the connection's client certificates.
 public struct GateRequest: Sendable {
     public var method: HTTPMethod
     public var target: String
     public var headers: HTTPHeaders
+    /// The certificates presented in the TLS handshake, leaf first; not yet verified.
+    public var clientCertificates: [Certificate]
 
-    public init(method: HTTPMethod, target: String, headers: HTTPHeaders) {
+    public init(method: HTTPMethod, target: String, headers: HTTPHeaders, clientCertificates: [Certificate] = []) {
         self.method = method
         self.target = target
         self.headers = headers
+        self.clientCertificates = clientCertificates
     }
 }
 
-/// A request the gate let through: who asked, and the normalized target that was authorized.
+/// A request the gate let through: the normalized target, and who asked (nil on `--ignore-paths`,
+/// which are forwarded without authentication).
 public struct AuthorizedRequest: Sendable, Hashable {
     public var target: RequestTarget
-    public var user: UserInfo
+    public var user: UserInfo?
 }
 
 /// The gate's verdict on a request head.
@@ -49,7 +54,14 @@ public struct Gate: Sendable {
         } catch {
             return .refuse(.badRequest(error.description), user: nil)
         }
-        guard pathPolicy.allows(target.path) else { return .refuse(.notFound, user: nil) }
+        switch pathPolicy.decision(for: target.path) {
+        case .notFound:
+            return .refuse(.notFound, user: nil)
+        case .ignore:
+            return .forward(AuthorizedRequest(target: target, user: nil))
+        case .authorize:
+            break
+        }
 
         let token: String?
         do {
@@ -60,7 +72,8 @@ public struct Gate: Sendable {
 
         let user: UserInfo
         do {
-            guard case .authenticated(let authenticated) = try await authenticator.authenticate(Credentials(bearerToken: token)) else {
+            let credentials = Credentials(bearerToken: token, clientCertificateChain: request.clientCertificates)
+            guard case .authenticated(let authenticated) = try await authenticator.authenticate(credentials) else {
                 return .refuse(.unauthorized, user: nil)
             }
             user = authenticated

@@ -1,12 +1,25 @@
-/// Which normalized paths the proxy serves at all; everything else is 404 before authentication.
+/// Which normalized paths the proxy serves, and which of them skip authentication
+/// (`--allow-paths`, `--ignore-paths`).
 public struct PathPolicy: Sendable {
     /// The pprof index and every pprof endpoint, as RBAC grants them with `nonResourceURLs`.
     public static let defaultAllowPatterns = ["/debug/pprof", "/debug/pprof/*"]
 
-    public let allowed: [PathPattern]
+    /// What happens to a request for a path.
+    public enum Decision: Sendable, Hashable {
+        /// Authenticate and authorize, then forward.
+        case authorize
+        /// Forward without authentication or authorization (`--ignore-paths`).
+        case ignore
+        /// 404, before anything else.
+        case notFound
+    }
 
-    public init(allowed: [PathPattern]) {
+    public let allowed: [PathPattern]
+    public let ignored: [PathPattern]
+
+    public init(allowed: [PathPattern], ignored: [PathPattern] = []) {
         self.allowed = allowed
+        self.ignored = ignored
     }
 
     /// The default policy: only `/debug/pprof` and `/debug/pprof/*`.
@@ -14,7 +27,9 @@ public struct PathPolicy: Sendable {
         PathPolicy(allowed: defaultAllowPatterns.compactMap { try? PathPattern($0) })
     }
 
-    public func allows(_ path: String) -> Bool {
-        allowed.contains { $0.matches(path) }
+    /// Ignored paths are forwarded as they are; the rest must be allowed.
+    public func decision(for path: String) -> Decision {
+        if ignored.contains(where: { $0.matches(path) }) { return .ignore }
+        return allowed.contains(where: { $0.matches(path) }) ? .authorize : .notFound
     }
 }

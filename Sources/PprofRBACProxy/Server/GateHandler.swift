@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import X509
 
 /// Sent toward the head of the pipeline once the gate has identified the caller, so the access log
 /// can name them.
@@ -35,12 +36,15 @@ final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let gate: Gate
     private let isHTTP2: Bool
+    /// What the client presented in the TLS handshake of this connection, leaf first.
+    private let clientCertificates: [Certificate]
     private var state = State.idle
     private var readPending = false
 
-    init(gate: Gate, isHTTP2: Bool) {
+    init(gate: Gate, isHTTP2: Bool, clientCertificates: [Certificate] = []) {
         self.gate = gate
         self.isHTTP2 = isHTTP2
+        self.clientCertificates = clientCertificates
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -75,7 +79,9 @@ final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func decide(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let request = GateRequest(method: head.method, target: head.uri, headers: head.headers)
+        let request = GateRequest(
+            method: head.method, target: head.uri, headers: head.headers, clientCertificates: clientCertificates
+        )
         let gate = self.gate
         let promise = context.eventLoop.makePromise(of: GateDecision.self)
         promise.completeWithTask { await gate.decide(request) }
@@ -89,7 +95,9 @@ final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let requestEnded = buffered.contains { if case .end = $0 { true } else { false } }
         switch decision {
         case .forward(let authorized):
-            context.triggerUserOutboundEvent(CallerIdentifiedEvent(user: authorized.user), promise: nil)
+            if let user = authorized.user {
+                context.triggerUserOutboundEvent(CallerIdentifiedEvent(user: user), promise: nil)
+            }
             state = .passing
             if !requestEnded && head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 // Only now, after authorization, is the client invited to send its body.

@@ -1,72 +1,53 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import X509
 
-/// The TLS listener: negotiates h2 or http/1.1 and gives every request the pipeline
-/// access log → gate → forwarder. Runs until a graceful shutdown, then stops accepting and lets
-/// in-flight requests finish for up to the grace period.
-public final class ProxyServer: Service {
-    /// How the listener behaves.
-    public struct Configuration: Sendable {
-        public var listenAddress: ListenAddress
-        public var upstream: UpstreamTarget
-        public var shutdownGracePeriod: Duration
-        /// Idle HTTP/2 connections are closed after this long (kube-rbac-proxy: 90 s).
-        public var http2IdleTimeout: Duration = .seconds(90)
-
-        public init(listenAddress: ListenAddress, upstream: UpstreamTarget, shutdownGracePeriod: Duration) {
-            self.listenAddress = listenAddress
-            self.upstream = upstream
-            self.shutdownGracePeriod = shutdownGracePeriod
-        }
+/// The listeners: TLS with ALPN h2/http/1.1 (and, deprecated, plain HTTP/1.1 + h2c). Runs until a
+/// graceful shutdown, then stops accepting and lets in-flight requests finish for up to the grace
+/// period.
+final class ProxyServer: Service {
+    /// Where to listen and how long to drain.
+    struct Configuration: Sendable {
+        var secureAddress: ListenAddress?
+        var insecureAddress: ListenAddress?
+        var shutdownGracePeriod: Duration
     }
 
     private let configuration: Configuration
-    private let sslContext: NIOSSLContext
-    private let gate: Gate
+    private let tls: ServingTLSReloader?
+    private let pipeline: RequestPipeline
+    private let upstreamPool: UpstreamConnectionPool
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let connections = ConnectionRegistry()
-    private let upstreamPool: UpstreamConnectionPool
 
     init(
-        configuration: Configuration, sslContext: NIOSSLContext, gate: Gate, upstreamPool: UpstreamConnectionPool,
-        eventLoopGroup: any EventLoopGroup, logger: Logger
+        configuration: Configuration, tls: ServingTLSReloader?, pipeline: RequestPipeline,
+        upstreamPool: UpstreamConnectionPool, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) {
         self.configuration = configuration
-        self.sslContext = sslContext
-        self.gate = gate
+        self.tls = tls
+        self.pipeline = pipeline
         self.upstreamPool = upstreamPool
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
 
-    public func run() async throws {
-        let serverChannel = try await ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [self] channel in
-                connections.add(channel)
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
-                }.flatMap {
-                    channel.configureHTTP2SecureUpgrade(
-                        h2ChannelConfigurator: { [self] in configureHTTP2($0) },
-                        http1ChannelConfigurator: { [self] in configureHTTP1($0) }
-                    )
-                }
-            }
-            .bind(host: configuration.listenAddress.host, port: configuration.listenAddress.port)
-            .get()
-        let bound = ListenAddress(
-            host: configuration.listenAddress.host, port: serverChannel.localAddress?.port ?? configuration.listenAddress.port
-        )
-        logger.info("listening on \(bound)")
+    func run() async throws {
+        var listeners: [any Channel] = []
+        if let address = configuration.secureAddress, let tls {
+            listeners.append(try await bind(address) { [self] channel in configureSecure(channel, tls: tls.current) })
+        }
+        if let address = configuration.insecureAddress {
+            logger.warning("--insecure-listen-address is deprecated: pprof data is served without TLS on \(address)")
+            listeners.append(try await bind(address) { [self] channel in configureCleartext(channel) })
+        }
 
         do {
             try await gracefulShutdown()
@@ -75,7 +56,9 @@ public final class ProxyServer: Service {
         } catch {
             logger.info("stopping at once")
         }
-        try? await serverChannel.close()
+        for listener in listeners {
+            try? await listener.close()
+        }
         connections.quiesce()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [connections] in await connections.waitUntilEmpty() }
@@ -90,44 +73,81 @@ public final class ProxyServer: Service {
         upstreamPool.closeIdleConnections()
     }
 
-    private func configureHTTP1(_ channel: any Channel) -> EventLoopFuture<Void> {
-        channel.eventLoop.makeCompletedFuture { [self] in
-            let pipeline = channel.pipeline.syncOperations
-            try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-            try pipeline.addHandlers(requestHandlers(isHTTP2: false))
-            connections.markServing(channel)
-        }
-    }
-
-    private func configureHTTP2(_ channel: any Channel) -> EventLoopFuture<Void> {
-        channel.eventLoop.makeCompletedFuture { [self] in
-            let connectionManager = NIOHTTP2ServerConnectionManagementHandler(
-                eventLoop: channel.eventLoop,
-                configuration: .init(
-                    maxIdleTime: TimeAmount(configuration.http2IdleTimeout), maxAge: nil, maxGraceTime: nil, keepalive: nil
-                )
-            )
-            _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                mode: .server,
-                connectionConfiguration: NIOHTTP2Handler.ConnectionConfiguration(),
-                streamConfiguration: NIOHTTP2Handler.StreamConfiguration(),
-                streamDelegate: connectionManager.http2StreamDelegate
-            ) { [self] stream in
-                stream.eventLoop.makeCompletedFuture {
-                    try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                    try stream.pipeline.syncOperations.addHandlers(requestHandlers(isHTTP2: true))
-                }
+    private func bind(
+        _ address: ListenAddress, initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+    ) async throws -> any Channel {
+        let listener = try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [connections] channel in
+                connections.add(channel)
+                return initializer(channel)
             }
-            try channel.pipeline.syncOperations.addHandler(connectionManager)
-            connections.markServing(channel)
+            .bind(host: address.host, port: address.port)
+            .get()
+        let bound = ListenAddress(host: address.host, port: listener.localAddress?.port ?? address.port)
+        logger.info("listening on \(bound)")
+        return listener
+    }
+
+    /// TLS, then HTTP/2 or HTTP/1.1 as ALPN decides. With a client CA, the certificates the client
+    /// presents are kept for the authenticator, which verifies them.
+    private func configureSecure(_ channel: any Channel, tls: ServingTLS) -> EventLoopFuture<Void> {
+        let presented = NIOLockedValueBox<[NIOSSLCertificate]>([])
+        let sslHandler =
+            tls.clientCertificateAuthority.isEmpty
+            ? NIOSSLServerHandler(context: tls.proxy)
+            : NIOSSLServerHandler(context: tls.proxy) { chain, promise in
+                presented.withLockedValue { $0 = chain }
+                promise.succeed(.certificateVerified)
+            }
+        let pipeline = self.pipeline
+        let connections = self.connections
+        @Sendable func clientCertificates() -> [Certificate] {
+            presented.withLockedValue { $0 }.compactMap { try? Certificate(derEncoded: $0.toDERBytes()) }
+        }
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(sslHandler)
+        }.flatMap {
+            channel.configureHTTP2SecureUpgrade(
+                h2ChannelConfigurator: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try pipeline.configureHTTP2(on: channel, clientCertificates: clientCertificates())
+                        connections.markServing(channel)
+                    }
+                },
+                http1ChannelConfigurator: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try pipeline.configureHTTP1(on: channel, clientCertificates: clientCertificates())
+                        connections.markServing(channel)
+                    }
+                }
+            )
         }
     }
 
-    private func requestHandlers(isHTTP2: Bool) -> [any ChannelHandler] {
-        [
-            AccessLogHandler(logger: logger),
-            GateHandler(gate: gate, isHTTP2: isHTTP2),
-            ForwardingHandler(upstream: upstreamPool, target: configuration.upstream, isHTTP2: isHTTP2),
-        ]
+    /// Plain text: HTTP/1.1, or h2c with prior knowledge unless HTTP/2 is disabled.
+    private func configureCleartext(_ channel: any Channel) -> EventLoopFuture<Void> {
+        let pipeline = self.pipeline
+        let connections = self.connections
+        return channel.eventLoop.makeCompletedFuture {
+            guard !pipeline.settings.http2Disabled else {
+                try pipeline.configureHTTP1(on: channel, clientCertificates: [])
+                connections.markServing(channel)
+                return
+            }
+            let detector = CleartextProtocolDetector(
+                configureHTTP1: { context in
+                    try pipeline.configureHTTP1(on: channel, clientCertificates: [], position: .after(context.handler))
+                    connections.markServing(channel)
+                },
+                configureHTTP2: { context in
+                    try pipeline.configureHTTP2(on: channel, clientCertificates: [], position: .after(context.handler))
+                    connections.markServing(channel)
+                }
+            )
+            try channel.pipeline.syncOperations.addHandler(detector)
+        }
     }
 }

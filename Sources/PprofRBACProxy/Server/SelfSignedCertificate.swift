@@ -6,7 +6,7 @@ import X509
 
 /// A serving certificate made in memory at startup when no `--tls-cert-file` is given, valid for
 /// the host name, `localhost` and `127.0.0.1` (kube-rbac-proxy makes one for the host name only).
-public struct SelfSignedCertificate {
+public struct SelfSignedCertificate: Sendable {
     public let certificate: NIOSSLCertificate
     public let privateKey: NIOSSLPrivateKey
     public let hostNames: [String]

@@ -9,13 +9,18 @@ enum ForwardedHeaders {
         "te", "trailer", "transfer-encoding", "upgrade",
     ]
 
-    /// Inbound identity headers, removed so nobody can claim an identity the proxy did not establish.
-    static let identity: Set<String> = ["x-remote-user", "x-remote-groups"]
+    /// The default identity header names, always removed from inbound requests like the configured ones.
+    static let defaultIdentity: Set<String> = ["x-remote-user", "x-remote-groups"]
 
-    /// The headers sent upstream: no credentials, no hop-by-hop or identity headers, no `Expect`
-    /// (the proxy answered it), and the client address appended to `X-Forwarded-For`.
-    static func request(_ headers: HTTPHeaders, clientAddress: SocketAddress?, upstreamHost: String) -> HTTPHeaders {
-        let dropped = hopByHop.union(identity).union(["authorization", "expect"]).union(connectionListed(headers))
+    /// The headers sent upstream: no credentials, no hop-by-hop headers, no inbound identity headers,
+    /// no `Expect` (the proxy answered it); the client address appended to `X-Forwarded-For`; and, when
+    /// enabled and the caller was authenticated, the identity headers naming them.
+    static func request(
+        _ headers: HTTPHeaders, clientAddress: SocketAddress?, upstreamHost: String,
+        identity: IdentityHeaders, user: UserInfo?
+    ) -> HTTPHeaders {
+        let identityNames = defaultIdentity.union([identity.userHeader.lowercased(), identity.groupsHeader.lowercased()])
+        let dropped = hopByHop.union(identityNames).union(["authorization", "expect"]).union(connectionListed(headers))
         var forwarded = HTTPHeaders()
         forwarded.reserveCapacity(headers.count + 1)
         var priorForwardedFor: [String] = []
@@ -33,6 +38,10 @@ enum ForwardedHeaders {
         }
         if let client = clientAddress?.ipAddress {
             forwarded.add(name: "x-forwarded-for", value: (priorForwardedFor + [client]).joined(separator: ", "))
+        }
+        if identity.enabled, let user {
+            forwarded.add(name: identity.userHeader, value: user.name)
+            forwarded.add(name: identity.groupsHeader, value: user.groups.joined(separator: identity.groupsSeparator))
         }
         return forwarded
     }

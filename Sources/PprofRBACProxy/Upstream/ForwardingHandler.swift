@@ -32,14 +32,16 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
 
     private let upstream: any UpstreamConnector
     private let target: UpstreamTarget
+    private let identityHeaders: IdentityHeaders
     private let isHTTP2: Bool
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
     private var readPending = false
 
-    init(upstream: any UpstreamConnector, target: UpstreamTarget, isHTTP2: Bool) {
+    init(upstream: any UpstreamConnector, target: UpstreamTarget, identityHeaders: IdentityHeaders, isHTTP2: Bool) {
         self.upstream = upstream
         self.target = target
+        self.identityHeaders = identityHeaders
         self.isHTTP2 = isHTTP2
     }
 
@@ -60,7 +62,8 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
             upstreamHead.uri = target.requestTarget(for: authorized.target)
             upstreamHead.version = .http1_1
             upstreamHead.headers = ForwardedHeaders.request(
-                head.headers, clientAddress: context.channel.remoteAddress, upstreamHost: target.hostHeader
+                head.headers, clientAddress: context.channel.remoteAddress, upstreamHost: target.hostHeader,
+                identity: identityHeaders, user: authorized.user
             )
             exchange = Exchange(heldHead: upstreamHead, version: head.version)
             lease(fresh: false)

@@ -1,0 +1,68 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import X509
+
+/// Builds the HTTP side of a client connection once its protocol is known: HTTP/1.1, or HTTP/2
+/// with one pipeline per stream; every request gets access log → gate → forwarder.
+struct RequestPipeline: Sendable {
+    let gate: Gate
+    let upstream: any UpstreamConnector
+    let upstreamTarget: UpstreamTarget
+    let identityHeaders: IdentityHeaders
+    let settings: ServingTLSSettings
+    /// Idle HTTP/2 connections are closed after this long (kube-rbac-proxy: 90 s).
+    let http2IdleTimeout: Duration
+    let logger: Logger
+
+    /// Adds HTTP/1.1 handlers at the end of the pipeline (or after `position`).
+    func configureHTTP1(
+        on channel: any Channel, clientCertificates: [Certificate],
+        position: ChannelPipeline.SynchronousOperations.Position = .last
+    ) throws {
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.configureHTTPServerPipeline(position: position, withPipeliningAssistance: true, withErrorHandling: true)
+        try pipeline.addHandlers(requestHandlers(isHTTP2: false, clientCertificates: clientCertificates))
+    }
+
+    /// Adds HTTP/2 handlers at the end of the pipeline (or after `position`), with the connection
+    /// manager that sends GOAWAY on shutdown and closes idle connections.
+    func configureHTTP2(
+        on channel: any Channel, clientCertificates: [Certificate],
+        position: ChannelPipeline.SynchronousOperations.Position = .last
+    ) throws {
+        let connectionManager = NIOHTTP2ServerConnectionManagementHandler(
+            eventLoop: channel.eventLoop,
+            configuration: .init(maxIdleTime: TimeAmount(http2IdleTimeout), maxAge: nil, maxGraceTime: nil, keepalive: nil)
+        )
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = nioDefaultSettings.filter { $0.parameter != .maxConcurrentStreams } + [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.http2MaxConcurrentStreams),
+            HTTP2Setting(parameter: .maxFrameSize, value: min(max(settings.http2MaxSize, 1 << 14), (1 << 24) - 1)),
+        ]
+        var stream = NIOHTTP2Handler.StreamConfiguration()
+        stream.targetWindowSize = settings.http2MaxSize
+        let handlers = self
+        let http2 = NIOHTTP2Handler(
+            mode: .server, eventLoop: channel.eventLoop, connectionConfiguration: connection, streamConfiguration: stream,
+            streamDelegate: connectionManager.http2StreamDelegate
+        ) { streamChannel in
+            streamChannel.eventLoop.makeCompletedFuture {
+                let streamPipeline = streamChannel.pipeline.syncOperations
+                try streamPipeline.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try streamPipeline.addHandlers(handlers.requestHandlers(isHTTP2: true, clientCertificates: clientCertificates))
+            }
+        }
+        try channel.pipeline.syncOperations.addHandler(http2, position: position)
+        try channel.pipeline.syncOperations.addHandler(connectionManager, position: .after(http2))
+    }
+
+    private func requestHandlers(isHTTP2: Bool, clientCertificates: [Certificate]) -> [any ChannelHandler] {
+        [
+            AccessLogHandler(logger: logger),
+            GateHandler(gate: gate, isHTTP2: isHTTP2, clientCertificates: clientCertificates),
+            ForwardingHandler(upstream: upstream, target: upstreamTarget, identityHeaders: identityHeaders, isHTTP2: isHTTP2),
+        ]
+    }
+}
