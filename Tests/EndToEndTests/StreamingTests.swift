@@ -81,6 +81,9 @@ struct StreamingTests {
                     "-first", environment.proxy.baseURL + "/debug/pprof/profile?seconds=20",
                     "-second", environment.proxy.baseURL + "/debug/pprof/profile?seconds=1",
                     "-token", TestUsers.alice.token, "-cancel-after", "1s",
+                    // The next profile goes out once pprof has noticed the reset, as a person would retry.
+                    "-released", "http://127.0.0.1:\(environment.upstream.port)/control/requests",
+                    "-released-marker", #""ended":"client-gone""#,
                 ],
                 timeout: .seconds(15)
             )

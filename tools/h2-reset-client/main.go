@@ -1,6 +1,7 @@
 // h2-reset-client checks that cancelling one HTTP/2 request resets only its stream: it starts a
-// long request on one HTTP/2 connection, cancels it (Go sends RST_STREAM), then sends a second
-// request and reports whether it reused the same connection.
+// long request on one HTTP/2 connection, cancels it (Go sends RST_STREAM), waits until the upstream
+// says that request ended, then sends a second request and reports whether it reused the same
+// connection.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -20,6 +22,8 @@ func main() {
 	second := flag.String("second", "", "URL of the request sent after the cancellation")
 	token := flag.String("token", "", "bearer token")
 	cancelAfter := flag.Duration("cancel-after", time.Second, "how long the first request runs before it is cancelled")
+	released := flag.String("released", "", "URL to poll until its body contains -released-marker")
+	marker := flag.String("released-marker", "", "text that shows the first request has ended upstream")
 	flag.Parse()
 
 	client := &http.Client{Transport: &http.Transport{
@@ -31,6 +35,10 @@ func main() {
 	defer cancel()
 	if _, err := get(ctx, client, *first, *token, nil); err == nil {
 		fail("the first request finished before it was cancelled")
+	}
+
+	if *released != "" {
+		waitFor(*released, *marker, 10*time.Second)
 	}
 
 	reused := false
@@ -61,6 +69,22 @@ func get(ctx context.Context, client *http.Client, url, token string, trace *htt
 		return nil, err
 	}
 	return response, nil
+}
+
+// waitFor polls url until its body contains marker, or fails after timeout.
+func waitFor(url, marker string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if response, err := http.Get(url); err == nil {
+			body, _ := io.ReadAll(response.Body)
+			response.Body.Close()
+			if strings.Contains(string(body), marker) {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fail("%s never showed %q", url, marker)
 }
 
 func fail(format string, args ...interface{}) {
