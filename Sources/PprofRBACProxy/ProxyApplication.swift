@@ -30,9 +30,23 @@ public enum ProxyApplication {
                 identityHeaders: configuration.identityHeaders, settings: configuration.tls,
                 http2IdleTimeout: .seconds(90), logger: logger
             )
+            // Shut down in reverse: the proxy drains first, then the endpoints and the TLS watcher stop.
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
             if let tls {
                 services.append(.init(service: tls))
+            }
+            if let port = configuration.proxyEndpointsPort {
+                var checks: [any ReadinessCheck] = [
+                    UpstreamReachability(target: configuration.upstream, eventLoopGroup: eventLoopGroup)
+                ]
+                if let kubernetesClient {
+                    checks.append(KubernetesAPIReachability(client: kubernetesClient))
+                }
+                let host = (configuration.listenAddress ?? configuration.insecureListenAddress)?.host ?? "0.0.0.0"
+                services.append(.init(service: ProxyEndpointsServer(
+                    address: ListenAddress(host: host, port: port), tls: tls, checks: checks,
+                    eventLoopGroup: eventLoopGroup, logger: logger
+                )))
             }
             services.append(.init(service: ProxyServer(
                 configuration: .init(
@@ -129,6 +143,9 @@ public enum ProxyApplication {
             authorizers.append(StaticAuthorizer(rules: configFile.staticRules))
         }
         if let kubernetesClient {
+            let kubernetesClient = RateLimitedReviewClient(
+                wrapping: kubernetesClient, queriesPerSecond: configuration.kubeAPIQPS, burst: configuration.kubeAPIBurst
+            )
             let tokenReview = TokenReviewAuthenticator(client: kubernetesClient, audiences: configuration.tokenAudiences)
             authenticators.append(CachingTokenAuthenticator(
                 wrapping: tokenReview, audiences: configuration.tokenAudiences,

@@ -96,6 +96,22 @@ public final class KubernetesAPIClient: KubernetesReviewClient {
         var body: ByteBuffer?
     }
 
+    /// Why the API server cannot be reached, or nil when it answers at all (`GET /readyz`, any
+    /// status below 500): the proxy's own readiness.
+    public func reachabilityProblem() async -> String? {
+        var request = HTTPClientRequest(url: baseURL + "/readyz")
+        request.headers.add(name: "User-Agent", value: "pprof-rbac-proxy")
+        if let bearerToken = tokenSource?.currentToken() {
+            request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
+        }
+        do {
+            let answer = try await withTimeout { [request] in try await self.send(request) }
+            return answer.statusCode < 500 ? nil : "Kubernetes API answered \(answer.statusCode)"
+        } catch {
+            return "\(error)"
+        }
+    }
+
     private func create<Review: Encodable, Status: Decodable>(
         _ review: Review, kind: String, path: String, secret: String? = nil
     ) async throws -> Status {

@@ -1,0 +1,58 @@
+import NIOConcurrencyHelpers
+
+/// Paces TokenReview and SubjectAccessReview calls with a token bucket, as client-go does
+/// (`--kube-api-qps`, default 5 per second, `--kube-api-burst`, default 10).
+public struct RateLimitedReviewClient: KubernetesReviewClient {
+    private let wrapped: any KubernetesReviewClient
+    private let bucket: TokenBucket
+
+    public init(wrapping wrapped: any KubernetesReviewClient, queriesPerSecond: Double, burst: Int) {
+        self.wrapped = wrapped
+        self.bucket = TokenBucket(rate: queriesPerSecond, burst: burst)
+    }
+
+    public func createTokenReview(_ spec: TokenReviewSpec) async throws -> TokenReviewStatus {
+        try await bucket.take()
+        return try await wrapped.createTokenReview(spec)
+    }
+
+    public func createSubjectAccessReview(_ spec: SubjectAccessReviewSpec) async throws -> SubjectAccessReviewStatus {
+        try await bucket.take()
+        return try await wrapped.createSubjectAccessReview(spec)
+    }
+}
+
+/// A token bucket that hands out reservations: a caller that finds it empty is told how long to
+/// wait for its token, so waiting callers are served in arrival order.
+final class TokenBucket: Sendable {
+    private struct State {
+        var tokens: Double
+        var updated: ContinuousClock.Instant
+    }
+
+    private let rate: Double
+    private let burst: Double
+    private let state: NIOLockedValueBox<State>
+
+    init(rate: Double, burst: Int) {
+        self.rate = max(rate, .leastNonzeroMagnitude)
+        self.burst = Double(max(burst, 1))
+        self.state = NIOLockedValueBox(State(tokens: Double(max(burst, 1)), updated: .now))
+    }
+
+    /// Waits until a token is available and takes it.
+    func take() async throws {
+        let wait = state.withLockedValue { state -> Duration in
+            let now = ContinuousClock.now
+            let elapsed = now - state.updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            state.tokens = min(burst, state.tokens + seconds * rate)
+            state.updated = now
+            state.tokens -= 1
+            return state.tokens >= 0 ? .zero : .seconds(-state.tokens / rate)
+        }
+        if wait > .zero {
+            try await Task.sleep(for: wait)
+        }
+    }
+}
