@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+/// kube-rbac-proxy's flags for identity headers, paths, HTTP/2, listeners and the endpoints port.
+@Suite("kube-rbac-proxy flags end to end", .timeLimit(.minutes(2)))
+struct KubeRBACProxyFlagTests {
+    @Test("identity headers reach the upstream as configured; forged inbound copies never do")
+    func identityHeaders() async throws {
+        let forged = ["X-User: admin", "X-Remote-Groups: system:masters", "X-Remote-User: admin"]
+        try await ProxyEnvironment.withKubernetesProxy(proxyArguments: [
+            "--auth-header-fields-enabled", "--auth-header-user-field-name=X-User",
+            "--auth-header-groups-field-separator", ",",
+        ]) { environment, _ in
+            let response = try await Curl.perform(CurlRequest(
+                url: environment.proxy.baseURL + "/debug/pprof/cmdline", bearerToken: TestUsers.alice.token, headers: forged))
+            #expect(response.status == 200, "\(response.summary)")
+            let seen = try #require(try await environment.upstream.requests().first)
+            #expect(seen.headers["X-User"] == ["alice"])
+            #expect(seen.headers["X-Remote-Groups"] == ["pprof-users,system:authenticated"])
+            #expect(!seen.hasHeader("X-Remote-User"))
+        }
+        try await ProxyEnvironment.withKubernetesProxy { environment, _ in
+            let response = try await Curl.perform(CurlRequest(
+                url: environment.proxy.baseURL + "/debug/pprof/cmdline", bearerToken: TestUsers.alice.token, headers: forged))
+            #expect(response.status == 200, "\(response.summary)")
+            let seen = try #require(try await environment.upstream.requests().first)
+            #expect(!seen.hasHeader("X-Remote-User") && !seen.hasHeader("X-Remote-Groups"), "\(seen.headers)")
+        }
+    }
+
+    @Test("--ignore-paths: served without credentials, and no Authorization reaches the upstream")
+    func ignorePaths() async throws {
+        try await ProxyEnvironment.withKubernetesProxy(proxyArguments: ["--ignore-paths=/debug/pprof/cmdline"]) { environment, apiServer in
+            #expect(try await environment.request("/debug/pprof/cmdline").status == 200)
+            #expect(try await environment.request("/debug/pprof/cmdline", token: TestUsers.bob.token).status == 200)
+            #expect(try await environment.request("/debug/pprof/heap").status == 401)
+            let forwarded = try await environment.upstream.requests()
+            #expect(forwarded.map(\.path) == ["/debug/pprof/cmdline", "/debug/pprof/cmdline"])
+            #expect(forwarded.allSatisfy { !$0.hasHeader("Authorization") })
+            #expect(try await apiServer.calls() == ReviewCalls(tokenReviews: 0, subjectAccessReviews: 0))
+        }
+    }
+
+    @Test("--http2-disable: only HTTP/1.1 is offered")
+    func http2Disable() async throws {
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--http2-disable"]) { environment in
+            let response = try await environment.request("/debug/pprof/cmdline", token: TestUsers.alice.token, httpVersion: .http2)
+            #expect(response.status == 200, "\(response.summary)")
+            #expect(response.httpVersion == "1.1")
+        }
+    }
+
+    @Test("--tls-min-version=VersionTLS13 refuses TLS 1.2 clients")
+    func tlsMinimumVersion() async throws {
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--tls-min-version=VersionTLS13"]) { environment in
+            let tls12 = try await CompletedProcess.run(
+                "curl", arguments: ["-sk", "--tls-max", "1.2", "-o", "/dev/null", environment.proxy.baseURL + "/debug/pprof/cmdline"],
+                timeout: .seconds(15))
+            #expect(tls12.exitStatus != 0, "a TLS 1.2 handshake must fail")
+            #expect(try await environment.request("/debug/pprof/cmdline", token: TestUsers.alice.token).status == 200)
+        }
+    }
+
+    @Test("--proxy-endpoints-port: /healthz ok, /readyz follows the upstream, nothing proxied")
+    func proxyEndpoints() async throws {
+        let port = try FreePort.find()
+        try await ProxyEnvironment.withKubernetesProxy(proxyArguments: ["--proxy-endpoints-port", String(port)]) { environment, _ in
+            func get(_ path: String) async throws -> CurlResponse {
+                try await Curl.perform(CurlRequest(url: "https://127.0.0.1:\(port)\(path)"))
+            }
+            try await eventually("the endpoints port to answer", timeout: .seconds(10)) {
+                try await get("/healthz").status == 200 ? true : nil
+            }
+            #expect(try await get("/healthz").bodyText == "ok\n")
+            #expect(try await get("/readyz").status == 200)
+            #expect(try await get("/debug/pprof/heap").status == 404)
+            await environment.upstream.tearDown()
+            let notReady = try await get("/readyz")
+            #expect(notReady.status == 503)
+            #expect(notReady.bodyText.contains("upstream"), "\(notReady.bodyText)")
+            #expect(try await get("/healthz").status == 200)
+        }
+    }
+
+    @Test("--insecure-listen-address (deprecated): HTTP/1.1 and h2c with prior knowledge, with a warning")
+    func insecureListener() async throws {
+        try await using(try TestWorkspace()) { workspace in
+            let tokens = try workspace.write(ConfigurationFiles.tokenAuthFile(TestUsers.all), to: "tokens.csv")
+            let config = try workspace.write(ConfigurationFiles.staticAuthorizationConfig([.aliceReadsPprof]), to: "config.yaml")
+            try await using(try await PprofServer.start()) { upstream in
+                let process = try ProxyProcess.launch([
+                    "--insecure-listen-address", "127.0.0.1:0", "--upstream", upstream.upstreamURL,
+                    "--token-auth-file", tokens, "--config-file", config,
+                ])
+                try await using(process) { process in
+                    let line = try await process.waitForLine(containing: ListeningAddress.marker, in: .stderr, timeout: .seconds(30))
+                    let url = "http://127.0.0.1:\(try ListeningAddress.port(in: line))/debug/pprof/cmdline"
+                    #expect(process.allOutput.contains("deprecated"))
+                    for flag in ["--http1.1", "--http2-prior-knowledge"] {
+                        let result = try await CompletedProcess.run(
+                            "curl", arguments: ["-s", flag, "-o", "/dev/null", "-w", "%{http_code} %{http_version}",
+                                                "-H", "Authorization: Bearer \(TestUsers.alice.token)", url],
+                            timeout: .seconds(15))
+                        #expect(result.stdout.first == (flag == "--http1.1" ? "200 1.1" : "200 2"), "\(flag): \(result.output)")
+                    }
+                }
+            }
+        }
+    }
+}
