@@ -126,6 +126,10 @@ public enum ProxyApplication {
             pathPolicy: PathPolicy(allowed: configuration.allowPaths),
             authenticator: UnionAuthenticator(authenticators),
             authorizer: UnionAuthorizer(authorizers),
+            attributesBuilder: AuthorizationAttributesBuilder(
+                verbMapping: configuration.verbMapping, resourceAttributes: configFile.resourceAttributes,
+                rewrites: configFile.rewrites
+            ),
             logger: logger
         )
     }
