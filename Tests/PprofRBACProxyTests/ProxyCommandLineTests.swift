@@ -235,12 +235,13 @@ struct ProxyCommandLineTests {
         ("--proxy-endpoints-port=abc", "--proxy-endpoints-port"),
         ("--proxy-endpoints-port=70000", "--proxy-endpoints-port"),
         ("--proxy-endpoints-port=8443", "--proxy-endpoints-port"),
+        ("--proxy-endpoints-port=8080 --insecure-listen-address=:8080", "--proxy-endpoints-port"),
         ("--http2-max-size=100", "--http2-max-size"),
         ("--http2-max-concurrent-streams=-1", "--http2-max-concurrent-streams"),
         ("--kube-api-burst=x", "--kube-api-burst"),
         ("--kube-api-qps=x", "--kube-api-qps"),
         ("--verb-mapping=lowercase", "--verb-mapping"),
-        ("--auth-header-user-field-name=bad name", "--auth-header-user-field-name"),
+        ("--auth-header-user-field-name=bad:name", "--auth-header-user-field-name"),
         ("--auth-header-groups-field-name=", "--auth-header-groups-field-name"),
         ("--upstream-client-cert-file=c.pem", "--upstream-client-key-file"),
         ("--upstream-client-key-file=k.pem", "--upstream-client-cert-file"),
@@ -248,8 +249,8 @@ struct ProxyCommandLineTests {
         ("--secure-listen-address=nohost", "--secure-listen-address"),
         ("--upstream-force-h2c=maybe", "--upstream-force-h2c"),
     ])
-    func badValues(argument: String, flag: String) {
-        let message = Self.failure(Self.required + [argument])
+    func badValues(arguments: String, flag: String) {
+        let message = Self.failure(Self.required + arguments.split(separator: " ").map(String.init))
         #expect(message?.contains(flag) == true, "\(String(describing: message))")
     }
 

@@ -85,7 +85,7 @@ public enum ProxyCommandLine {
         ),
         FlagDefinition(
             "proxy-endpoints-port", kind: .int, default: .int(0),
-            usage: "Port that serves /healthz and /readyz over TLS on the --secure-listen-address host. 0: off."
+            usage: "Port that serves /healthz and /readyz over TLS on the listen address's host. 0: off."
         ),
         FlagDefinition(
             "tls-cert-file", kind: .string, default: .string(""),
@@ -311,7 +311,7 @@ public enum ProxyCommandLine {
         }
         configuration.ignorePaths = try pathPatterns(ignorePaths, flag: "--ignore-paths")
 
-        configuration.proxyEndpointsPort = try proxyEndpointsPort(flags, secure: secure)
+        configuration.proxyEndpointsPort = try proxyEndpointsPort(flags, listeners: [secure, insecure].compactMap { $0 })
 
         configuration.tlsCertificateFile = flags.nonEmptyString("tls-cert-file")
         configuration.tlsPrivateKeyFile = flags.nonEmptyString("tls-private-key-file")
@@ -411,15 +411,16 @@ public enum ProxyCommandLine {
         return compiled
     }
 
-    private static func proxyEndpointsPort(_ flags: ParsedFlags, secure: ListenAddress?) throws(ConfigurationError) -> Int? {
+    private static func proxyEndpointsPort(
+        _ flags: ParsedFlags, listeners: [ListenAddress]
+    ) throws(ConfigurationError) -> Int? {
         let port = flags.int("proxy-endpoints-port")
         guard port != 0 else { return nil }
         func invalid(_ reason: String) -> ConfigurationError {
             .invalidFlag(flag: "--proxy-endpoints-port", value: String(port), reason: reason)
         }
         guard (1...65535).contains(port) else { throw invalid("not a port (1-65535, or 0 for off)") }
-        guard let secure else { throw invalid("it serves on the --secure-listen-address host, which is not given") }
-        guard port != secure.port else { throw invalid("it must differ from the --secure-listen-address port") }
+        guard !listeners.contains(where: { $0.port == port }) else { throw invalid("the proxy already listens on this port") }
         return port
     }
 
