@@ -1,6 +1,7 @@
 /// One `authorization.resourceAttributes` field: text in which every `{{ .Value }}` (Go
 /// text/template syntax, any spacing inside the braces) stands for a value a rewrite collected.
 public struct AttributeTemplate: Sendable, Hashable, CustomStringConvertible {
+    /// A run of literal text, or the place of the value.
     private enum Part: Sendable, Hashable {
         case text(String)
         case value

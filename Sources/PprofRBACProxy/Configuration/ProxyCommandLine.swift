@@ -396,7 +396,7 @@ public enum ProxyCommandLine {
     }
 
     private static func trimmedList(_ values: [String]) -> [String] {
-        values.map { $0.trimmingGoSpaces() }.filter { !$0.isEmpty }
+        values.map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
     }
 
     private static func pathPatterns(_ patterns: [String], flag: String) throws(ConfigurationError) -> [PathPattern] {
@@ -463,7 +463,7 @@ public enum ProxyCommandLine {
 
 extension String {
     /// Without leading and trailing spaces and tabs.
-    fileprivate func trimmingGoSpaces() -> String {
+    fileprivate func trimmingSpaces() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
