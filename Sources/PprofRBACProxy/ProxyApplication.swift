@@ -160,6 +160,10 @@ public enum ProxyApplication {
             pathPolicy: PathPolicy(allowed: configuration.allowPaths, ignored: configuration.ignorePaths),
             authenticator: UnionAuthenticator(authenticators),
             authorizer: UnionAuthorizer(authorizers),
+            attributesBuilder: AuthorizationAttributesBuilder(
+                verbMapping: configuration.verbMapping, resourceAttributes: configFile.resourceAttributes,
+                rewrites: configFile.rewrites
+            ),
             logger: logger
         )
     }

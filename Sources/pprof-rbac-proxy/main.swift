@@ -2,40 +2,36 @@ import Foundation
 import Logging
 import PprofRBACProxy
 
-let arguments = CommandLineFlags.normalizingKlogVerbosity(Array(CommandLine.arguments.dropFirst()))
-let command: CommandLineFlags
+let action: ProxyCommandLine.Action
 do {
-    command = try CommandLineFlags.parse(arguments)
+    action = try ProxyCommandLine.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
-    // Help is a success; every other parse failure is a usage error, exit 2 as pflag does.
-    guard CommandLineFlags.exitCode(for: error) == .success else {
-        FileHandle.standardError.write(Data((CommandLineFlags.fullMessage(for: error) + "\n").utf8))
-        exit(2)
-    }
-    CommandLineFlags.exit(withError: error)
-}
-
-if command.printVersion {
-    print("pprof-rbac-proxy \(CommandLineFlags.version)")
-    exit(0)
-}
-
-let configuration: ProxyConfiguration
-do {
-    configuration = try command.proxyConfiguration()
-} catch {
-    FileHandle.standardError.write(Data("pprof-rbac-proxy: \(error)\n".utf8))
+    // A usage error, as pflag reports it: the message, a pointer to --help, exit 2.
+    let message = "\(ProxyCommandLine.programName): \(error)\nRun '\(ProxyCommandLine.programName) --help' for the flags.\n"
+    FileHandle.standardError.write(Data(message.utf8))
     exit(2)
 }
 
-LoggingSystem.bootstrap { label in ProxyLogHandler(label: label, logLevel: configuration.logLevel) }
-let logger = Logger(label: "pprof-rbac-proxy")
-do {
-    try await ProxyApplication.run(configuration, logger: logger)
-} catch let error as ConfigurationError {
-    logger.critical("\(error)")
-    exit(1)
-} catch {
-    logger.critical("cannot run: \(error)")
-    exit(1)
+switch action {
+case .printHelp(let text):
+    print(text, terminator: "")
+    exit(0)
+case .printVersion(let line):
+    print(line)
+    exit(0)
+case .run(let configuration, let warnings):
+    LoggingSystem.bootstrap { label in ProxyLogHandler(label: label, logLevel: configuration.logLevel) }
+    let logger = Logger(label: ProxyCommandLine.programName)
+    for warning in warnings {
+        logger.warning("\(warning)")
+    }
+    do {
+        try await ProxyApplication.run(configuration, logger: logger)
+    } catch let error as ConfigurationError {
+        logger.critical("\(error)")
+        exit(1)
+    } catch {
+        logger.critical("cannot run: \(error)")
+        exit(1)
+    }
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing
 
@@ -107,5 +108,105 @@ struct GateTests {
         authenticator.failure.withLockedValue { $0 = nil }
         authorizer.failure.withLockedValue { $0 = KubernetesAPIError.unexpectedStatus(code: 500, message: "boom") }
         #expect(await decide("/debug/pprof/heap") == .refuse(.kubernetesAPIUnavailable, user: alice))
+    }
+
+    /// A gate whose questions come from resourceAttributes rewritten by the `ns` query parameter
+    /// and `X-Ns` header, answered by `authorizer`.
+    func rewritingGate(_ authorizer: any Authorizer, verbMapping: VerbMapping = .apiserver) throws -> Gate {
+        Gate(
+            pathPolicy: .pprofOnly(), authenticator: authenticator, authorizer: authorizer,
+            attributesBuilder: AuthorizationAttributesBuilder(
+                verbMapping: verbMapping,
+                resourceAttributes: try ResourceAttributesTemplate(namespace: "{{ .Value }}", resource: "deployments", subresource: "pprof"),
+                rewrites: AttributeRewrites(queryParameter: "ns", httpHeader: "X-Ns")
+            ),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+    }
+
+    func decide(_ gate: Gate, _ target: String, method: HTTPMethod = .GET, headers: HTTPHeaders = [:]) async -> GateDecision {
+        var headers = headers
+        headers.add(name: "Authorization", value: "Bearer alice-token")
+        return await gate.decide(GateRequest(method: method, target: target, headers: headers))
+    }
+
+    @Test("the verb mapping decides the verb of the non-resource question")
+    func verbMapping() async {
+        let gate = Gate(
+            pathPolicy: .pprofOnly(), authenticator: authenticator, authorizer: authorizer,
+            attributesBuilder: AuthorizationAttributesBuilder(verbMapping: .kubeRBACProxy),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        #expect(
+            await decide(gate, "/debug/pprof/symbol", method: .POST)
+                == .refuse(.forbidden(user: "alice", verb: "create", path: "/debug/pprof/symbol"), user: alice)
+        )
+        #expect(await decide(gate, "/debug/pprof/heap", method: .HEAD) == .refuse(.forbidden(user: "alice", verb: "*", path: "/debug/pprof/heap"), user: alice))
+    }
+
+    @Test("rewrites with no value are 400 with kube-rbac-proxy's message, and nobody is asked")
+    func rewriteWithoutValue() async throws {
+        let answers = NamespaceAuthorizer(allowed: ["team-a"])
+        let decision = await decide(try rewritingGate(answers), "/debug/pprof/heap?other=team-a")
+        #expect(decision == .refuse(.rewriteValueMissing, user: alice))
+        #expect(ProxyError.rewriteValueMissing.status == .badRequest)
+        #expect(ProxyError.rewriteValueMissing.message == "Bad Request. The request or configuration is malformed.")
+        #expect(answers.asked.isEmpty)
+    }
+
+    @Test("every question must be allowed: one denied of two is 403 naming it")
+    func allQuestionsMustBeAllowed() async throws {
+        let answers = NamespaceAuthorizer(allowed: ["team-a"])
+        let gate = try rewritingGate(answers)
+        let denied = await decide(gate, "/debug/pprof/heap?ns=team-a", headers: ["x-ns": "team-b"])
+        #expect(denied == .refuse(.forbiddenResource(user: "alice", verb: "get", resource: "deployments", subresource: "pprof"), user: alice))
+        #expect(answers.asked == ["team-a", "team-b"])
+        #expect(
+            ProxyError.forbiddenResource(user: "alice", verb: "get", resource: "deployments", subresource: "pprof").message
+                == "Forbidden (user=alice, verb=get, resource=deployments, subresource=pprof)"
+        )
+        guard case .forward = await decide(gate, "/debug/pprof/heap?ns=team-a&ns=team-a", headers: ["X-NS": "team-a"]) else {
+            Issue.record("three allowed questions should forward")
+            return
+        }
+        #expect(answers.asked.suffix(3) == ["team-a", "team-a", "team-a"])
+    }
+
+    @Test("a failure on any question is 503")
+    func failureOnSecondQuestion() async throws {
+        let answers = NamespaceAuthorizer(allowed: ["team-a"], failing: ["team-c"])
+        let decision = await decide(try rewritingGate(answers), "/debug/pprof/heap?ns=team-a&ns=team-c")
+        #expect(decision == .refuse(.kubernetesAPIUnavailable, user: alice))
+    }
+
+    @Test("resource questions use the resource verbs of the mapping")
+    func resourceVerbs() async throws {
+        let answers = NamespaceAuthorizer(allowed: [])
+        let apiserver = await decide(try rewritingGate(answers), "/debug/pprof/symbol?ns=a", method: .POST)
+        #expect(apiserver == .refuse(.forbiddenResource(user: "alice", verb: "create", resource: "deployments", subresource: "pprof"), user: alice))
+        let krp = await decide(try rewritingGate(answers, verbMapping: .kubeRBACProxy), "/debug/pprof/heap?ns=a", method: .HEAD)
+        #expect(krp == .refuse(.forbiddenResource(user: "alice", verb: "*", resource: "deployments", subresource: "pprof"), user: alice))
+    }
+}
+
+/// Allows resource questions about the listed namespaces, throws for the failing ones, and
+/// records the namespaces asked about in order.
+private final class NamespaceAuthorizer: Authorizer {
+    private let allowed: Set<String>
+    private let failing: Set<String>
+    private let calls = NIOLockedValueBox<[String]>([])
+
+    init(allowed: Set<String>, failing: Set<String> = []) {
+        self.allowed = allowed
+        self.failing = failing
+    }
+
+    var asked: [String] { calls.withLockedValue { $0 } }
+
+    func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
+        guard case .resource(let resource) = attributes.target else { return .noOpinion }
+        calls.withLockedValue { $0.append(resource.namespace) }
+        if failing.contains(resource.namespace) { throw KubernetesAPIError.timedOut }
+        return allowed.contains(resource.namespace) ? .allowed : .denied(reason: "not \(resource.namespace)")
     }
 }

@@ -58,67 +58,6 @@ struct TokenAuthFileTests {
     }
 }
 
-@Suite("ConfigFile: kube-rbac-proxy's authorization config")
-struct ConfigFileTests {
-    @Test("static rules with user, groups, verb, path globs and resource fields")
-    func staticRules() throws {
-        let config = try ConfigFile.parse(
-            """
-            authorization:
-              static:
-                - user:
-                    name: alice
-                    groups: ["pprof-users"]
-                  verb: get
-                  path: /debug/pprof/*
-                  resourceRequest: false
-                - user:
-                    name: system:serviceaccount:default:default
-                  resourceRequest: true
-                  resource: namespaces
-                  subresource: metrics
-                  namespace: default
-                  verb: get
-            """,
-            source: "config.yaml"
-        )
-        #expect(config.staticRules == [
-            StaticAuthorizationRule(userName: "alice", groups: ["pprof-users"], verb: "get", path: try PathPattern("/debug/pprof/*")),
-            StaticAuthorizationRule(
-                userName: "system:serviceaccount:default:default", verb: "get", resourceRequest: true,
-                namespace: "default", resource: "namespaces", subresource: "metrics"
-            ),
-        ])
-    }
-
-    @Test("a file without authorization, or empty, is valid and has no rules")
-    func empty() throws {
-        #expect(try ConfigFile.parse("", source: "c").staticRules.isEmpty)
-        #expect(try ConfigFile.parse("other: 1\n", source: "c").staticRules.isEmpty)
-        #expect(try ConfigFile.parse("authorization: {}\n", source: "c").staticRules.isEmpty)
-    }
-
-    @Test(
-        "invalid files are refused with a reason",
-        arguments: [
-            ("authorization:\n  static:\n    - user: {name: a}\n      resourceRequest: true\n      path: /x\n", "cannot have a path"),
-            ("authorization:\n  static:\n    - user: {name: a}\n      verb: get\n", "needs a path"),
-            ("authorization:\n  static:\n    - path: \"/debug/pprof/[\"\n", "invalid path pattern"),
-            ("authorization:\n  static: {}\n", "invalid config file"),
-            ("authorization: [\n", "invalid config file"),
-            ("authorization:\n  resourceAttributes:\n    resource: pods\n", "not supported yet"),
-        ]
-    )
-    func refuses(yaml: String, reason: String) {
-        do {
-            _ = try ConfigFile.parse(yaml, source: "config.yaml")
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.description.contains(reason), "\(error)")
-        }
-    }
-}
-
 @Suite("Flag values: durations, addresses, upstream URLs")
 struct FlagValueTests {
     @Test(

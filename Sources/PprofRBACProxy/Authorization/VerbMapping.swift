@@ -9,6 +9,7 @@ public enum VerbMapping: String, Sendable, Hashable, CaseIterable {
     /// anything else→`*`.
     case kubeRBACProxy = "kube-rbac-proxy"
 
+    /// The verb of a non-resource question.
     public func verb(for method: HTTPMethod) -> String {
         switch self {
         case .apiserver:
@@ -22,6 +23,25 @@ public enum VerbMapping: String, Sendable, Hashable, CaseIterable {
             case .DELETE: "delete"
             default: "*"
             }
+        }
+    }
+
+    /// The verb of a resource question (config-file `resourceAttributes`). `.apiserver` uses the
+    /// kube-apiserver's resource verbs: GET and HEAD→get, POST→create, PUT→update, PATCH→patch,
+    /// DELETE→delete, any other method lower-cased; `.kubeRBACProxy` its one mapping for both kinds.
+    public func resourceVerb(for method: HTTPMethod) -> String {
+        switch self {
+        case .apiserver:
+            switch method {
+            case .GET, .HEAD: "get"
+            case .POST: "create"
+            case .PUT: "update"
+            case .PATCH: "patch"
+            case .DELETE: "delete"
+            default: method.rawValue.lowercased()
+            }
+        case .kubeRBACProxy:
+            verb(for: method)
         }
     }
 }

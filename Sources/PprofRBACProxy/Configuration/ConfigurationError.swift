@@ -6,6 +6,18 @@ public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertib
     case invalidConfigFile(path: String, reason: String)
     case invalidTokenFile(path: String, reason: String)
     case noKubernetesConnection
+    /// `---flag`, `--=value` and the like.
+    case badFlagSyntax(String)
+    case unknownFlag(String)
+    case unknownShorthandFlag(Character, in: String)
+    case flagNeedsArgument(String)
+    /// A positional argument; `hint` says what was probably meant.
+    case unexpectedArgument(String, hint: String)
+    case conflictingFlags(String, String)
+    /// A kube-rbac-proxy flag this proxy refuses rather than ignores.
+    case unsupportedFlag(flag: String, reason: String)
+    /// Neither `--secure-listen-address` nor `--insecure-listen-address`.
+    case noListenAddress
 
     public var description: String {
         switch self {
@@ -22,6 +34,22 @@ public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertib
         case .noKubernetesConnection:
             "no Kubernetes API to ask: pass --kubeconfig FILE, run in a pod (KUBERNETES_SERVICE_HOST), "
                 + "or run locally with --token-auth-file FILE and --config-file FILE (static rules)"
+        case .badFlagSyntax(let argument):
+            "bad flag syntax: \(argument)"
+        case .unknownFlag(let flag):
+            "unknown flag: \(flag)"
+        case .unknownShorthandFlag(let letter, let argument):
+            "unknown shorthand flag: '\(letter)' in \(argument)"
+        case .flagNeedsArgument(let flag):
+            "flag needs an argument: \(flag)"
+        case .unexpectedArgument(let argument, let hint):
+            "unexpected argument \"\(argument)\": \(hint)"
+        case .conflictingFlags(let first, let second):
+            "cannot use \(first) and \(second) together"
+        case .unsupportedFlag(let flag, let reason):
+            "\(flag): \(reason)"
+        case .noListenAddress:
+            "no listen address provided: pass --secure-listen-address HOST:PORT"
         }
     }
 }

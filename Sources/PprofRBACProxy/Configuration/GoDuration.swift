@@ -33,4 +33,34 @@ public enum GoDuration {
         let duration = Duration.nanoseconds(Int64(nanoseconds))
         return negative ? .zero - duration : duration
     }
+
+    /// The text Go's `time.Duration.String` gives: `0s`, `500ms`, `30s`, `2m0s`, `1h30m0s`.
+    public static func format(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        guard nanoseconds != 0 else { return "0s" }
+        let sign = nanoseconds < 0 ? "-" : ""
+        let magnitude = nanoseconds.magnitude
+        if magnitude < 1_000_000_000 {
+            let (unit, scale): (String, UInt64) =
+                magnitude < 1_000 ? ("ns", 1) : magnitude < 1_000_000 ? ("µs", 1_000) : ("ms", 1_000_000)
+            return sign + decimal(magnitude, scale: scale) + unit
+        }
+        let hours = magnitude / 3_600_000_000_000
+        let minutes = magnitude / 60_000_000_000 % 60
+        let secondsText = decimal(magnitude % 60_000_000_000, scale: 1_000_000_000) + "s"
+        if hours > 0 { return "\(sign)\(hours)h\(minutes)m\(secondsText)" }
+        if minutes > 0 { return "\(sign)\(minutes)m\(secondsText)" }
+        return sign + secondsText
+    }
+
+    /// `value / scale` with the fraction written out and trailing zeros dropped.
+    private static func decimal(_ value: UInt64, scale: UInt64) -> String {
+        let whole = String(value / scale)
+        guard scale > 1, value % scale != 0 else { return whole }
+        var fraction = String(value % scale)
+        fraction = String(repeating: "0", count: String(scale).count - 1 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return whole + "." + fraction
+    }
 }

@@ -38,12 +38,17 @@ public struct Gate: Sendable {
     public let pathPolicy: PathPolicy
     public let authenticator: any Authenticator
     public let authorizer: any Authorizer
+    public let attributesBuilder: AuthorizationAttributesBuilder
     private let logger: Logger
 
-    public init(pathPolicy: PathPolicy, authenticator: any Authenticator, authorizer: any Authorizer, logger: Logger) {
+    public init(
+        pathPolicy: PathPolicy, authenticator: any Authenticator, authorizer: any Authorizer,
+        attributesBuilder: AuthorizationAttributesBuilder = AuthorizationAttributesBuilder(), logger: Logger
+    ) {
         self.pathPolicy = pathPolicy
         self.authenticator = authenticator
         self.authorizer = authorizer
+        self.attributesBuilder = attributesBuilder
         self.logger = logger
     }
 
@@ -82,21 +87,31 @@ public struct Gate: Sendable {
             return .refuse(.kubernetesAPIUnavailable, user: nil)
         }
 
-        let verb = request.method.rawValue.lowercased()
-        let attributes = AuthorizationAttributes(user: user, verb: verb, target: .nonResource(path: target.path))
+        let questions: [AuthorizationAttributes]
         do {
-            switch try await authorizer.authorize(attributes) {
-            case .allowed:
-                return .forward(AuthorizedRequest(target: target, user: user))
-            case .denied(let reason):
-                logger.debug("denied", metadata: ["user": "\(user.name)", "reason": "\(reason)"])
-                return .refuse(.forbidden(user: user.name, verb: verb, path: target.path), user: user)
-            case .noOpinion:
-                return .refuse(.forbidden(user: user.name, verb: verb, path: target.path), user: user)
-            }
+            questions = try attributesBuilder.questions(
+                user: user, method: request.method, path: target.path, rawQuery: target.rawQuery, headers: request.headers
+            )
         } catch {
-            logger.error("cannot authorize the request", metadata: ["user": "\(user.name)", "error": "\(error)"])
-            return .refuse(.kubernetesAPIUnavailable, user: user)
+            logger.debug("no authorization question", metadata: ["user": "\(user.name)", "reason": "\(error)"])
+            return .refuse(.refusal(for: error), user: user)
         }
+        for question in questions {
+            do {
+                switch try await authorizer.authorize(question) {
+                case .allowed:
+                    continue
+                case .denied(let reason):
+                    logger.debug("denied", metadata: ["user": "\(user.name)", "reason": "\(reason)"])
+                    return .refuse(.refusal(for: question), user: user)
+                case .noOpinion:
+                    return .refuse(.refusal(for: question), user: user)
+                }
+            } catch {
+                logger.error("cannot authorize the request", metadata: ["user": "\(user.name)", "error": "\(error)"])
+                return .refuse(.kubernetesAPIUnavailable, user: user)
+            }
+        }
+        return .forward(AuthorizedRequest(target: target, user: user))
     }
 }

@@ -10,6 +10,10 @@ public enum ProxyError: Error, Sendable, Hashable {
     case unauthorized
     /// Authenticated, but not allowed to do this.
     case forbidden(user: String, verb: String, path: String)
+    /// Authenticated, but not allowed to do this to the resource the config file names.
+    case forbiddenResource(user: String, verb: String, resource: String, subresource: String)
+    /// The config file's rewrites found no value in the request (kube-rbac-proxy's 400).
+    case rewriteValueMissing
     /// The path is outside what the proxy serves.
     case notFound
     /// The upstream could not be reached or closed before answering.
@@ -24,7 +28,8 @@ public enum ProxyError: Error, Sendable, Hashable {
         switch self {
         case .badRequest: .badRequest
         case .unauthorized: .unauthorized
-        case .forbidden: .forbidden
+        case .forbidden, .forbiddenResource: .forbidden
+        case .rewriteValueMissing: .badRequest
         case .notFound: .notFound
         case .badGateway: .badGateway
         case .kubernetesAPIUnavailable: .serviceUnavailable
@@ -37,6 +42,9 @@ public enum ProxyError: Error, Sendable, Hashable {
         case .badRequest(let reason): "Bad Request: \(reason)"
         case .unauthorized: "Unauthorized"
         case .forbidden(let user, let verb, let path): "Forbidden (user=\(user), verb=\(verb), path=\(path))"
+        case .forbiddenResource(let user, let verb, let resource, let subresource):
+            "Forbidden (user=\(user), verb=\(verb), resource=\(resource), subresource=\(subresource))"
+        case .rewriteValueMissing: "Bad Request. The request or configuration is malformed."
         case .notFound: "404 page not found"
         case .badGateway(let reason): "Bad Gateway: \(reason)"
         case .kubernetesAPIUnavailable: "Service Unavailable: the Kubernetes API cannot be reached to check credentials; retry later"
@@ -62,6 +70,28 @@ public enum ProxyError: Error, Sendable, Hashable {
 }
 
 extension ProxyError {
+    /// The 403 for a question the authorizers did not allow, naming what was asked.
+    static func refusal(for question: AuthorizationAttributes) -> ProxyError {
+        switch question.target {
+        case .nonResource(let path):
+            .forbidden(user: question.user.name, verb: question.verb, path: path)
+        case .resource(let resource):
+            .forbiddenResource(
+                user: question.user.name, verb: question.verb, resource: resource.resource, subresource: resource.subresource
+            )
+        }
+    }
+
+    /// The 400 for a request no authorization question could be built for.
+    static func refusal(for error: AuthorizationAttributesError) -> ProxyError {
+        switch error {
+        case .noRewriteValue:
+            .rewriteValueMissing
+        case .tooManyRewriteValues(let count, let limit):
+            .badRequest("\(count) values for the authorization rewrite; at most \(limit) are accepted")
+        }
+    }
+
     /// Writes this error as a complete response on a server pipeline, then closes the connection
     /// (or the HTTP/2 stream) if asked, as when an unread request body makes it unusable.
     func write(to context: ChannelHandlerContext, version: HTTPVersion, closeConnection: Bool, isHTTP2: Bool) {

@@ -1,0 +1,66 @@
+/// A raw query string read the way Go's `url.ParseQuery` reads it: pairs split on `&`; a pair
+/// containing `;` or an undecodable escape is skipped; keys and values are unescaped with `+` as a space.
+public struct URLQuery: Sendable {
+    /// The decoded pairs in the order they appear.
+    public let pairs: [(key: String, value: String)]
+
+    public init(parsing rawQuery: String) {
+        var pairs: [(key: String, value: String)] = []
+        for piece in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            guard !piece.contains(";") else { continue }
+            let rawKey: Substring
+            let rawValue: Substring
+            if let equals = piece.firstIndex(of: "=") {
+                rawKey = piece[..<equals]
+                rawValue = piece[piece.index(after: equals)...]
+            } else {
+                rawKey = piece
+                rawValue = ""
+            }
+            guard let key = Self.unescape(rawKey), let value = Self.unescape(rawValue) else { continue }
+            pairs.append((key, value))
+        }
+        self.pairs = pairs
+    }
+
+    /// Every value of `key` (matched exactly), in order; empty values included.
+    public func values(for key: String) -> [String] {
+        pairs.filter { $0.key == key }.map(\.value)
+    }
+
+    /// Go's `url.QueryUnescape`: `%XX` decoded, `+` as a space; nil for a malformed escape.
+    static func unescape(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var index = text.utf8.startIndex
+        let end = text.utf8.endIndex
+        while index < end {
+            let byte = text.utf8[index]
+            switch byte {
+            case UInt8(ascii: "%"):
+                let high = text.utf8.index(after: index)
+                guard high < end, let highValue = hexValue(text.utf8[high]) else { return nil }
+                let low = text.utf8.index(after: high)
+                guard low < end, let lowValue = hexValue(text.utf8[low]) else { return nil }
+                bytes.append(highValue << 4 | lowValue)
+                index = text.utf8.index(after: low)
+            case UInt8(ascii: "+"):
+                bytes.append(UInt8(ascii: " "))
+                index = text.utf8.index(after: index)
+            default:
+                bytes.append(byte)
+                index = text.utf8.index(after: index)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
