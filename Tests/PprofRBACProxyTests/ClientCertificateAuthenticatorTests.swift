@@ -43,10 +43,8 @@ struct ClientCertificateAuthenticatorTests {
     @Test("an expired certificate is not authenticated")
     func expired() async throws {
         let authority = try TestCertificateAuthority()
-        let authenticator = ClientCertificateAuthenticator(
-            authority: ClientCertificateAuthority([authority.caCertificate]), now: { .now.addingTimeInterval(7200) }
-        )
-        let leaf = try authority.clientCertificate(commonName: "alice")
+        let authenticator = ClientCertificateAuthenticator(authority: ClientCertificateAuthority([authority.caCertificate]))
+        let leaf = try authority.clientCertificate(commonName: "alice", expired: true)
         #expect(try await authenticator.authenticate(Credentials(bearerToken: nil, clientCertificateChain: [leaf])) == .unauthenticated)
     }
 }

@@ -48,21 +48,24 @@ struct TestCertificateAuthority {
     }
 
     /// The certificate (not the PEM) of a client certificate, for authenticator tests.
-    func clientCertificate(commonName: String, organizations: [String] = [], forServer: Bool = false) throws -> Certificate {
-        try Certificate(pemEncoded: try issue(commonName: commonName, organizations: organizations, forServer: forServer).certificatePEM)
+    func clientCertificate(
+        commonName: String, organizations: [String] = [], forServer: Bool = false, expired: Bool = false
+    ) throws -> Certificate {
+        let issued = try issue(commonName: commonName, organizations: organizations, forServer: forServer, expired: expired)
+        return try Certificate(pemEncoded: issued.certificatePEM)
     }
 
     /// The CA certificate itself.
     var caCertificate: Certificate { certificate }
 
-    private func issue(commonName: String, organizations: [String] = [], forServer: Bool) throws -> Issued {
+    private func issue(commonName: String, organizations: [String] = [], forServer: Bool, expired: Bool = false) throws -> Issued {
         let leafKey = P256.Signing.PrivateKey()
         let leaf = try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: Certificate.PublicKey(leafKey.publicKey),
             notValidBefore: Date().addingTimeInterval(-3600),
-            notValidAfter: Date().addingTimeInterval(3600),
+            notValidAfter: Date().addingTimeInterval(expired ? -60 : 3600),
             issuer: name,
             subject: try DistinguishedName {
                 for organization in organizations {

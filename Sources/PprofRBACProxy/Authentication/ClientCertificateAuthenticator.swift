@@ -1,4 +1,3 @@
-import Foundation
 import SwiftASN1
 import X509
 
@@ -6,17 +5,15 @@ import X509
 /// name is the user, its organizations are the groups (as the kube-apiserver's x509 authenticator).
 public struct ClientCertificateAuthenticator: Authenticator {
     private let authority: ClientCertificateAuthority
-    private let now: @Sendable () -> Date
 
-    public init(authority: ClientCertificateAuthority, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(authority: ClientCertificateAuthority) {
         self.authority = authority
-        self.now = now
     }
 
     public func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
         guard let leaf = credentials.clientCertificateChain.first else { return .unauthenticated }
         var verifier = Verifier(rootCertificates: CertificateStore(authority.certificates)) {
-            RFC5280Policy(validationTime: now())
+            RFC5280Policy()
         }
         let result = await verifier.validate(
             leaf: leaf, intermediates: CertificateStore(credentials.clientCertificateChain.dropFirst())
