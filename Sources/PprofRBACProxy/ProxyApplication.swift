@@ -23,7 +23,7 @@ public enum ProxyApplication {
                     shutdownGracePeriod: configuration.shutdownGracePeriod
                 ),
                 sslContext: sslContext, gate: gate,
-                upstreamPool: try makeUpstreamPool(configuration, eventLoopGroup: eventLoopGroup),
+                upstreamPool: try makeUpstreamPool(configuration, eventLoopGroup: eventLoopGroup, logger: logger),
                 eventLoopGroup: eventLoopGroup, logger: logger
             )
             let services = ServiceGroup(
@@ -41,11 +41,30 @@ public enum ProxyApplication {
         try await kubernetesClient?.shutdown()
     }
 
-    /// The keep-alive connections to `--upstream`.
+    /// The keep-alive connections to `--upstream`, in cleartext or over verified TLS.
     static func makeUpstreamPool(
-        _ configuration: ProxyConfiguration, eventLoopGroup: any EventLoopGroup
+        _ configuration: ProxyConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws -> UpstreamConnectionPool {
-        UpstreamConnectionPool(configuration: .init(target: configuration.upstream), eventLoopGroup: eventLoopGroup)
+        let target = configuration.upstream
+        let clientCertificate = try UpstreamTLS.clientCertificatePair(
+            certificateFile: configuration.upstreamClientCertificateFile, keyFile: configuration.upstreamClientKeyFile
+        )
+        let transport: UpstreamConnectionPool.Transport
+        switch target.scheme {
+        case .https:
+            transport = .http1(tls: try UpstreamTLS(
+                host: target.host, caFile: configuration.upstreamCAFile,
+                clientCertificateFile: clientCertificate?.certificateFile, clientKeyFile: clientCertificate?.keyFile
+            ))
+        case .http:
+            if configuration.upstreamCAFile != nil || clientCertificate != nil {
+                logger.warning(
+                    "the upstream is http://: --upstream-ca-file, --upstream-client-cert-file and --upstream-client-key-file are ignored"
+                )
+            }
+            transport = .http1(tls: nil)
+        }
+        return UpstreamConnectionPool(configuration: .init(target: target, transport: transport), eventLoopGroup: eventLoopGroup)
     }
 
     /// The API client for TokenReviews and SubjectAccessReviews: from `--kubeconfig`, else in-cluster,

@@ -37,17 +37,19 @@ struct TestCertificateAuthority {
         get throws { try certificate.serializeAsPEM().pemString }
     }
 
-    /// A serving certificate for `localhost` and 127.0.0.1.
-    func issueServerCertificate() throws -> Issued {
-        try issue(commonName: "localhost", forServer: true)
+    /// A serving certificate for `dnsNames` and `ipAddresses` (by default `localhost` and 127.0.0.1).
+    func issueServerCertificate(dnsNames: [String] = ["localhost"], ipAddresses: [[UInt8]] = [[127, 0, 0, 1]]) throws -> Issued {
+        let names = dnsNames.map { GeneralName.dnsName($0) } + ipAddresses.map { .ipAddress(.init(contentBytes: $0[...])) }
+        return try issue(commonName: dnsNames.first ?? "server", serverNames: names)
     }
 
     /// A client certificate for `commonName`.
     func issueClientCertificate(commonName: String) throws -> Issued {
-        try issue(commonName: commonName, forServer: false)
+        try issue(commonName: commonName, serverNames: nil)
     }
 
-    private func issue(commonName: String, forServer: Bool) throws -> Issued {
+    /// A leaf certificate: for a server with `serverNames` as its SANs, or for a client when nil.
+    private func issue(commonName: String, serverNames: [GeneralName]?) throws -> Issued {
         let leafKey = P256.Signing.PrivateKey()
         let leaf = try Certificate(
             version: .v3,
@@ -61,8 +63,8 @@ struct TestCertificateAuthority {
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
-                if forServer {
-                    SubjectAlternativeNames([.dnsName("localhost"), .ipAddress(.init(contentBytes: [127, 0, 0, 1]))])
+                if let serverNames {
+                    SubjectAlternativeNames(serverNames)
                     try ExtendedKeyUsage([.serverAuth])
                 } else {
                     try ExtendedKeyUsage([.clientAuth])

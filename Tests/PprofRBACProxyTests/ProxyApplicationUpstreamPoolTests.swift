@@ -1,0 +1,51 @@
+import Logging
+import NIOPosix
+import Testing
+
+@testable import PprofRBACProxy
+
+@Suite("ProxyApplication.makeUpstreamPool: the transport follows the upstream flags")
+struct ProxyApplicationUpstreamPoolTests {
+    private let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    private func pool(_ upstream: String, _ configure: (inout ProxyConfiguration) -> Void = { _ in }) throws -> UpstreamConnectionPool {
+        var configuration = ProxyConfiguration(listenAddress: nil, upstream: try UpstreamTarget(parsing: upstream))
+        configure(&configuration)
+        return try ProxyApplication.makeUpstreamPool(
+            configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger
+        )
+    }
+
+    @Test("http:// is cleartext HTTP/1.1")
+    func cleartext() throws {
+        guard case .http1(tls: nil) = try pool("http://127.0.0.1:8081/").configuration.transport else {
+            Issue.record("expected cleartext HTTP/1.1")
+            return
+        }
+    }
+
+    @Test("https:// is HTTP/1.1 over verified TLS, with the client certificate when given")
+    func https() throws {
+        let files = try UpstreamTLSTests.Files()
+        defer { files.directory.remove() }
+        let transport = try pool("https://127.0.0.1:8443/") {
+            $0.upstreamClientCertificateFile = files.clientCertificateFile
+            $0.upstreamClientKeyFile = files.clientKeyFile
+        }.configuration.transport
+        guard case .http1(tls: let tls?) = transport else {
+            Issue.record("expected TLS")
+            return
+        }
+        #expect(tls.configuration.trustRoots == .default)
+        #expect(tls.configuration.certificateChain.count == 1)
+    }
+
+    @Test("half a client certificate is refused whatever the scheme")
+    func halfAPair() {
+        for upstream in ["http://127.0.0.1:8081/", "https://127.0.0.1:8443/"] {
+            #expect(throws: ConfigurationError.self, "\(upstream)") {
+                try pool(upstream) { $0.upstreamClientCertificateFile = "client.crt" }
+            }
+        }
+    }
+}
