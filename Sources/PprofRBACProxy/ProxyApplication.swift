@@ -41,7 +41,8 @@ public enum ProxyApplication {
         try await kubernetesClient?.shutdown()
     }
 
-    /// The keep-alive connections to `--upstream`, in cleartext or over verified TLS.
+    /// The connections to `--upstream`: keep-alive HTTP/1.1 in cleartext or over verified TLS, or
+    /// HTTP/2 streams on one cleartext connection per event loop with `--upstream-force-h2c`.
     static func makeUpstreamPool(
         _ configuration: ProxyConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws -> UpstreamConnectionPool {
@@ -50,13 +51,25 @@ public enum ProxyApplication {
             certificateFile: configuration.upstreamClientCertificateFile, keyFile: configuration.upstreamClientKeyFile
         )
         let transport: UpstreamConnectionPool.Transport
-        switch target.scheme {
-        case .https:
+        switch (configuration.upstreamForceH2C, target.scheme) {
+        case (true, .https):
+            throw ConfigurationError.invalidFlag(
+                flag: "--upstream-force-h2c", value: "true",
+                reason: "h2c is cleartext HTTP/2 and cannot be used with an https:// upstream; use an http:// URL"
+            )
+        case (true, .http):
+            if configuration.upstreamCAFile != nil || clientCertificate != nil {
+                logger.warning(
+                    "--upstream-force-h2c speaks cleartext: --upstream-ca-file, --upstream-client-cert-file and --upstream-client-key-file are ignored"
+                )
+            }
+            transport = .h2c
+        case (false, .https):
             transport = .http1(tls: try UpstreamTLS(
                 host: target.host, caFile: configuration.upstreamCAFile,
                 clientCertificateFile: clientCertificate?.certificateFile, clientKeyFile: clientCertificate?.keyFile
             ))
-        case .http:
+        case (false, .http):
             if configuration.upstreamCAFile != nil || clientCertificate != nil {
                 logger.warning(
                     "the upstream is http://: --upstream-ca-file, --upstream-client-cert-file and --upstream-client-key-file are ignored"

@@ -40,11 +40,38 @@ struct ProxyApplicationUpstreamPoolTests {
         #expect(tls.configuration.certificateChain.count == 1)
     }
 
-    @Test("half a client certificate is refused whatever the scheme")
+    @Test("--upstream-force-h2c is HTTP/2 with prior knowledge, the TLS files ignored")
+    func h2c() throws {
+        let files = try UpstreamTLSTests.Files()
+        defer { files.directory.remove() }
+        let transport = try pool("http://127.0.0.1:8081/") {
+            $0.upstreamForceH2C = true
+            $0.upstreamCAFile = files.caFile
+        }.configuration.transport
+        guard case .h2c = transport else {
+            Issue.record("expected h2c")
+            return
+        }
+    }
+
+    @Test("--upstream-force-h2c with an https:// upstream is refused rather than sent in cleartext")
+    func h2cWithHTTPS() {
+        #expect(throws: ConfigurationError.self) {
+            try pool("https://127.0.0.1:8443/") { $0.upstreamForceH2C = true }
+        }
+    }
+
+    @Test("half a client certificate is refused whatever the transport")
     func halfAPair() {
         for upstream in ["http://127.0.0.1:8081/", "https://127.0.0.1:8443/"] {
             #expect(throws: ConfigurationError.self, "\(upstream)") {
                 try pool(upstream) { $0.upstreamClientCertificateFile = "client.crt" }
+            }
+        }
+        #expect(throws: ConfigurationError.self) {
+            try pool("http://127.0.0.1:8081/") {
+                $0.upstreamForceH2C = true
+                $0.upstreamClientKeyFile = "client.key"
             }
         }
     }

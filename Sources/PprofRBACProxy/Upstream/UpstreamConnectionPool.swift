@@ -7,6 +7,8 @@ final class UpstreamConnectionPool: UpstreamConnector {
     enum Transport: Sendable {
         /// Keep-alive HTTP/1.1 connections, in cleartext or over TLS.
         case http1(tls: UpstreamTLS?)
+        /// HTTP/2 in cleartext with prior knowledge (`--upstream-force-h2c`), a stream per exchange.
+        case h2c
     }
 
     /// How a pool behaves.
@@ -42,6 +44,7 @@ final class UpstreamConnectionPool: UpstreamConnector {
     ) -> sending any UpstreamLoopConnector {
         switch configuration.transport {
         case .http1(let tls): HTTP1LoopPool(configuration: configuration, tls: tls, eventLoop: eventLoop)
+        case .h2c: H2CLoopConnector(configuration: configuration, eventLoop: eventLoop)
         }
     }
 
