@@ -10,6 +10,8 @@ struct CurlRequest: Sendable {
     var maxTime: Duration = .seconds(30)
     /// The CA to verify the server with; nil means `-k` (the proxy's self-signed certificate).
     var caCertificate: String? = nil
+    /// A client certificate and its key (PEM files) to present to the server.
+    var clientCertificate: (certificate: String, key: String)? = nil
 
     /// The command-line arguments, minus the output options `Curl` adds.
     var arguments: [String] {
@@ -18,6 +20,9 @@ struct CurlRequest: Sendable {
             arguments += ["--cacert", caCertificate]
         } else {
             arguments.append("-k")
+        }
+        if let clientCertificate {
+            arguments += ["--cert", clientCertificate.certificate, "--key", clientCertificate.key]
         }
         if let bearerToken {
             arguments += ["-H", "Authorization: Bearer \(bearerToken)"]
