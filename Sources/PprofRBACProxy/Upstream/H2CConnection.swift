@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOHTTP2
 
 /// One HTTP/2 connection to the upstream: each exchange gets a new stream on it. Once retired
