@@ -19,7 +19,7 @@ public enum ProxyApplication {
         do {
             let clientCertificateAuthority = ClientCertificateAuthority([])
             let tls = try makeServingTLS(configuration, clientCertificateAuthority: clientCertificateAuthority, logger: logger)
-            let upstreamPool = try makeUpstreamPool(configuration, eventLoopGroup: eventLoopGroup)
+            let upstreamPool = try makeUpstreamPool(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
             let pipeline = RequestPipeline(
                 gate: try makeGate(
                     configuration, kubernetesClient: kubernetesClient,
@@ -97,9 +97,40 @@ public enum ProxyApplication {
 
     /// The keep-alive connections to `--upstream`.
     static func makeUpstreamPool(
-        _ configuration: ProxyConfiguration, eventLoopGroup: any EventLoopGroup
+        _ configuration: ProxyConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws -> UpstreamConnectionPool {
-        UpstreamConnectionPool(configuration: .init(target: configuration.upstream), eventLoopGroup: eventLoopGroup)
+        let target = configuration.upstream
+        let clientCertificate = try UpstreamTLS.clientCertificatePair(
+            certificateFile: configuration.upstreamClientCertificateFile, keyFile: configuration.upstreamClientKeyFile
+        )
+        let transport: UpstreamConnectionPool.Transport
+        switch (configuration.upstreamForceH2C, target.scheme) {
+        case (true, .https):
+            throw ConfigurationError.invalidFlag(
+                flag: "--upstream-force-h2c", value: "true",
+                reason: "h2c is cleartext HTTP/2 and cannot be used with an https:// upstream; use an http:// URL"
+            )
+        case (true, .http):
+            if configuration.upstreamCAFile != nil || clientCertificate != nil {
+                logger.warning(
+                    "--upstream-force-h2c speaks cleartext: --upstream-ca-file, --upstream-client-cert-file and --upstream-client-key-file are ignored"
+                )
+            }
+            transport = .h2c
+        case (false, .https):
+            transport = .http1(tls: try UpstreamTLS(
+                host: target.host, caFile: configuration.upstreamCAFile,
+                clientCertificateFile: clientCertificate?.certificateFile, clientKeyFile: clientCertificate?.keyFile
+            ))
+        case (false, .http):
+            if configuration.upstreamCAFile != nil || clientCertificate != nil {
+                logger.warning(
+                    "the upstream is http://: --upstream-ca-file, --upstream-client-cert-file and --upstream-client-key-file are ignored"
+                )
+            }
+            transport = .http1(tls: nil)
+        }
+        return UpstreamConnectionPool(configuration: .init(target: target, transport: transport), eventLoopGroup: eventLoopGroup)
     }
 
     /// The API client for TokenReviews and SubjectAccessReviews: from `--kubeconfig`, else in-cluster,

@@ -4,16 +4,23 @@ import Foundation
 struct PprofServer: TestResource {
     let process: ChildProcess
     let port: Int
+    /// Set when the server speaks HTTPS and requires client certificates from this set.
+    let tls: UpstreamCertificates?
 
     /// The value for the proxy's `--upstream`.
-    var upstreamURL: String { "http://127.0.0.1:\(port)/" }
+    var upstreamURL: String { "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)/" }
 
-    static func start() async throws -> PprofServer {
+    /// Starts the server in plain HTTP/1.1, or with `-h2c` and such in `arguments`; with `tls`, it
+    /// serves HTTPS with `tls`'s serving certificate and requires client certificates from its CA.
+    static func start(arguments: [String] = [], tls: UpstreamCertificates? = nil) async throws -> PprofServer {
         let executable = try await GoProgramBuilder.shared.executable(for: .pprofServer)
-        let process = try ChildProcess.launch(executable, arguments: ["-addr", "127.0.0.1:0"])
+        let tlsArguments = tls.map {
+            ["-tls-cert", $0.serverCertificate, "-tls-key", $0.serverKey, "-client-ca", $0.certificateAuthority]
+        } ?? []
+        let process = try ChildProcess.launch(executable, arguments: ["-addr", "127.0.0.1:0"] + tlsArguments + arguments)
         do {
             let line = try await process.waitForLine(containing: ListeningAddress.marker, in: .stdout, timeout: .seconds(10))
-            return PprofServer(process: process, port: try ListeningAddress.port(in: line))
+            return PprofServer(process: process, port: try ListeningAddress.port(in: line), tls: tls)
         } catch {
             await process.tearDown()
             throw error
@@ -22,7 +29,12 @@ struct PprofServer: TestResource {
 
     /// Every request received so far, in arrival order.
     func requests() async throws -> [UpstreamRequest] {
-        let response = try await Curl.perform(CurlRequest(url: "http://127.0.0.1:\(port)/control/requests"))
+        var control = CurlRequest(url: upstreamURL + "control/requests")
+        if let tls {
+            control.caCertificate = tls.certificateAuthority
+            control.clientCertificate = IssuedCertificate(certificate: tls.clientCertificate, privateKey: tls.clientKey)
+        }
+        let response = try await Curl.perform(control)
         guard response.status == 200 else {
             throw EndToEndError("pprof-server /control/requests: \(response.summary)")
         }

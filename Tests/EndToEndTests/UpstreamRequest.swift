@@ -9,6 +9,10 @@ struct UpstreamRequest: Decodable, Sendable {
     let headers: [String: [String]]
     /// The address the request came from; requests on one kept-alive connection share it.
     let remoteAddr: String
+    /// `HTTP/1.1` or `HTTP/2.0`.
+    let proto: String
+    /// The common name of the client certificate the server verified (`-client-ca`); empty without one.
+    let clientCN: String
     /// "running", "done" or "client-gone" (the client left before the handler returned).
     let ended: String
     let status: Int

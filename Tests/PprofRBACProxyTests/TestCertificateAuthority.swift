@@ -37,28 +37,34 @@ struct TestCertificateAuthority {
         get throws { try certificate.serializeAsPEM().pemString }
     }
 
-    /// A serving certificate for `localhost` and 127.0.0.1.
-    func issueServerCertificate() throws -> Issued {
-        try issue(commonName: "localhost", forServer: true)
+    /// A serving certificate for `dnsNames` and `ipAddresses` (by default `localhost` and 127.0.0.1).
+    func issueServerCertificate(dnsNames: [String] = ["localhost"], ipAddresses: [[UInt8]] = [[127, 0, 0, 1]]) throws -> Issued {
+        let names = dnsNames.map { GeneralName.dnsName($0) } + ipAddresses.map { .ipAddress(.init(contentBytes: $0[...])) }
+        return try issue(commonName: dnsNames.first ?? "server", serverNames: names)
     }
 
     /// A client certificate for `commonName`, in `organizations`.
     func issueClientCertificate(commonName: String, organizations: [String] = []) throws -> Issued {
-        try issue(commonName: commonName, organizations: organizations, forServer: false)
+        try issue(commonName: commonName, organizations: organizations, serverNames: nil)
     }
 
-    /// The certificate (not the PEM) of a client certificate, for authenticator tests.
+    /// The certificate (not the PEM) of a client certificate (or, with `forServer`, a serving one),
+    /// for authenticator tests.
     func clientCertificate(
         commonName: String, organizations: [String] = [], forServer: Bool = false, expired: Bool = false
     ) throws -> Certificate {
-        let issued = try issue(commonName: commonName, organizations: organizations, forServer: forServer, expired: expired)
+        let serverNames: [GeneralName]? = forServer ? [.dnsName("localhost")] : nil
+        let issued = try issue(commonName: commonName, organizations: organizations, serverNames: serverNames, expired: expired)
         return try Certificate(pemEncoded: issued.certificatePEM)
     }
 
     /// The CA certificate itself.
     var caCertificate: Certificate { certificate }
 
-    private func issue(commonName: String, organizations: [String] = [], forServer: Bool, expired: Bool = false) throws -> Issued {
+    /// A leaf certificate: for a server with `serverNames` as its SANs, or for a client when nil.
+    private func issue(
+        commonName: String, organizations: [String] = [], serverNames: [GeneralName]?, expired: Bool = false
+    ) throws -> Issued {
         let leafKey = P256.Signing.PrivateKey()
         let leaf = try Certificate(
             version: .v3,
@@ -77,8 +83,8 @@ struct TestCertificateAuthority {
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
-                if forServer {
-                    SubjectAlternativeNames([.dnsName("localhost"), .ipAddress(.init(contentBytes: [127, 0, 0, 1]))])
+                if let serverNames {
+                    SubjectAlternativeNames(serverNames)
                     try ExtendedKeyUsage([.serverAuth])
                 } else {
                     try ExtendedKeyUsage([.clientAuth])

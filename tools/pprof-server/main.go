@@ -9,9 +9,15 @@
 //
 // Extra test endpoints: /debug/pprof/stream?bytes=N streams N bytes, flushed every 64 KiB;
 // /debug/pprof/hangup closes the connection without a response.
+//
+// Transports: plain HTTP/1.1 by default; HTTPS with -tls-cert and -tls-key (client certificates
+// required and verified with -client-ca, the control endpoints included); HTTP/2 with prior
+// knowledge over cleartext (h2c) beside HTTP/1.1 on the same port with -h2c (see h2c.go).
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -45,6 +51,7 @@ type requestRecord struct {
 	Proto           string              `json:"proto"`
 	Host            string              `json:"host"`
 	RemoteAddr      string              `json:"remoteAddr"` // the client's address: one per upstream connection
+	ClientCN        string              `json:"clientCN"`   // the verified client certificate's CN (-client-ca), else empty
 	Headers         map[string][]string `json:"headers"`
 	Ended           string              `json:"ended"` // running, done, client-gone or aborted
 	Status          int                 `json:"status"`
@@ -66,6 +73,10 @@ func (rec *recorder) begin(r *http.Request) *requestRecord {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	rec.nextID++
+	clientCN := ""
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		clientCN = r.TLS.VerifiedChains[0][0].Subject.CommonName
+	}
 	record := &requestRecord{
 		ID:         rec.nextID,
 		Method:     r.Method,
@@ -75,6 +86,7 @@ func (rec *recorder) begin(r *http.Request) *requestRecord {
 		Proto:      r.Proto,
 		Host:       r.Host,
 		RemoteAddr: r.RemoteAddr,
+		ClientCN:   clientCN,
 		Headers:    r.Header.Clone(),
 		Ended:      endedRunning,
 		Start:      time.Now(),
@@ -259,14 +271,62 @@ func backgroundLoad() {
 	}
 }
 
-func main() {
-	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
-	flag.Parse()
+// serverOptions are the command-line flags.
+type serverOptions struct {
+	addr     string
+	tlsCert  string
+	tlsKey   string
+	clientCA string
+	h2c      bool
+}
 
-	listener, err := net.Listen("tcp", *addr)
+func parseOptions() (serverOptions, error) {
+	var options serverOptions
+	flag.StringVar(&options.addr, "addr", "127.0.0.1:0", "address to listen on")
+	flag.StringVar(&options.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain); needs -tls-key")
+	flag.StringVar(&options.tlsKey, "tls-key", "", "the PEM private key of -tls-cert")
+	flag.StringVar(&options.clientCA, "client-ca", "", "require client certificates signed by this PEM CA bundle (needs -tls-cert)")
+	flag.BoolVar(&options.h2c, "h2c", false, "serve HTTP/2 with prior knowledge over cleartext beside HTTP/1.1 on the same port")
+	flag.Parse()
+	switch {
+	case (options.tlsCert == "") != (options.tlsKey == ""):
+		return options, fmt.Errorf("-tls-cert and -tls-key must be given together")
+	case options.clientCA != "" && options.tlsCert == "":
+		return options, fmt.Errorf("-client-ca needs -tls-cert and -tls-key")
+	case options.h2c && options.tlsCert != "":
+		return options, fmt.Errorf("-h2c is cleartext: it cannot be combined with -tls-cert")
+	}
+	return options, nil
+}
+
+// clientAuthentication is the TLS configuration that requires and verifies client certificates
+// signed by the CAs in caFile.
+func clientAuthentication(caFile string) (*tls.Config, error) {
+	pem, err := os.ReadFile(caFile)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "pprof-server: %v\n", err)
-		os.Exit(1)
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate found", caFile)
+	}
+	return &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}, nil
+}
+
+func exit(err error) {
+	fmt.Fprintf(os.Stderr, "pprof-server: %v\n", err)
+	os.Exit(1)
+}
+
+func main() {
+	options, err := parseOptions()
+	if err != nil {
+		exit(err)
+	}
+
+	listener, err := net.Listen("tcp", options.addr)
+	if err != nil {
+		exit(err)
 	}
 
 	rec := &recorder{}
@@ -289,13 +349,23 @@ func main() {
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    1 << 20,
 	}
+	if options.clientCA != "" {
+		if server.TLSConfig, err = clientAuthentication(options.clientCA); err != nil {
+			exit(err)
+		}
+	}
 
 	go backgroundLoad()
 
 	// os.Stdout is unbuffered, so the line is visible to a reading parent at once.
 	fmt.Printf("listening on %s\n", listener.Addr())
-	if err := server.Serve(listener); err != nil {
-		fmt.Fprintf(os.Stderr, "pprof-server: %v\n", err)
-		os.Exit(1)
+	switch {
+	case options.tlsCert != "":
+		err = server.ServeTLS(listener, options.tlsCert, options.tlsKey)
+	case options.h2c:
+		err = serveH2C(server, listener)
+	default:
+		err = server.Serve(listener)
 	}
+	exit(err)
 }

@@ -1,8 +1,9 @@
 import NIOCore
 import NIOHTTP1
 
-/// One keep-alive HTTP/1.1 connection to the upstream. Relays the current exchange's response to its
-/// delegate and reads from the socket only while the delegate has room for more.
+/// One keep-alive HTTP/1.1 connection to the upstream, or one HTTP/2 stream behind
+/// `HTTP2FramePayloadToHTTP1ClientCodec`. Relays the current exchange's response to its delegate and
+/// reads from its channel only while the delegate has room for more.
 final class UpstreamConnection: ChannelDuplexHandler, UpstreamExchange {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -11,16 +12,24 @@ final class UpstreamConnection: ChannelDuplexHandler, UpstreamExchange {
     private var context: ChannelHandlerContext?
     private weak var delegate: (any UpstreamResponseDelegate)?
     private var exchangesStarted = 0
+    /// Whether the transport under this channel (the HTTP/2 connection under a stream) carried
+    /// exchanges before, and so may have gone stale.
+    private let transportWasReused: Bool
     private var responseHeadReceived = false
     private var readPending = false
     /// Told when the connection closes, so the pool forgets it.
     var onClose: ((UpstreamConnection) -> Void)?
-    /// Told when an exchange ends with the connection still usable.
+    /// Told when an exchange ends with the connection still usable; without it (an HTTP/2 stream)
+    /// the channel is closed when its exchange ends.
     var onReusable: ((UpstreamConnection) -> Void)?
+
+    init(transportWasReused: Bool = false) {
+        self.transportWasReused = transportWasReused
+    }
 
     var isActive: Bool { context?.channel.isActive ?? false }
     var isWritable: Bool { context?.channel.isWritable ?? false }
-    var wasReused: Bool { exchangesStarted > 1 }
+    var wasReused: Bool { exchangesStarted > 1 || transportWasReused }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -54,8 +63,8 @@ final class UpstreamConnection: ChannelDuplexHandler, UpstreamExchange {
         delegate = nil
         // An idle connection must keep reading, or the pool would not notice the upstream closing it.
         resumeReading()
-        if reusable && isActive {
-            onReusable?(self)
+        if reusable, isActive, let onReusable {
+            onReusable(self)
         } else {
             close()
         }

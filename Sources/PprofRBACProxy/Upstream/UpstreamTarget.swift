@@ -1,6 +1,21 @@
-/// Where allowed requests go: `--upstream http://HOST:PORT/BASE`, and how a request target is
+/// Where allowed requests go: `--upstream http(s)://HOST:PORT/BASE`, and how a request target is
 /// joined onto it (as Go's `httputil.NewSingleHostReverseProxy` does).
 public struct UpstreamTarget: Sendable, Hashable {
+    /// How the upstream is spoken to: cleartext or TLS.
+    public enum Scheme: String, Sendable, Hashable {
+        case http
+        case https
+
+        /// The port a URL without one means.
+        public var defaultPort: Int {
+            switch self {
+            case .http: 80
+            case .https: 443
+            }
+        }
+    }
+
+    public var scheme: Scheme
     public var host: String
     public var port: Int
     /// The path of the upstream URL, joined in front of every request path.
@@ -8,20 +23,23 @@ public struct UpstreamTarget: Sendable, Hashable {
     /// The query of the upstream URL, merged in front of every request query.
     public var baseQuery: String
 
-    public init(host: String, port: Int, basePath: String = "", baseQuery: String = "") {
+    public init(scheme: Scheme = .http, host: String, port: Int, basePath: String = "", baseQuery: String = "") {
+        self.scheme = scheme
         self.host = host
         self.port = port
         self.basePath = basePath
         self.baseQuery = baseQuery
     }
 
-    /// Parses `--upstream`. Only `http://` is accepted for now.
+    /// Parses `--upstream`: an `http://` or `https://` URL.
     public init(parsing url: String) throws(ConfigurationError) {
         func invalid(_ reason: String) -> ConfigurationError {
             .invalidFlag(flag: "--upstream", value: url, reason: reason)
         }
-        guard url.hasPrefix("http://") else { throw invalid("the upstream must be an http:// URL") }
-        var rest = url.dropFirst("http://".count)
+        guard let separator = url.range(of: "://"),
+            let scheme = Scheme(rawValue: url[..<separator.lowerBound].lowercased())
+        else { throw invalid("the upstream must be an http:// or https:// URL") }
+        var rest = url[separator.upperBound...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" }
         rest = rest.dropFirst(authority.count)
         let path = rest.prefix { $0 != "?" }
@@ -46,15 +64,15 @@ public struct UpstreamTarget: Sendable, Hashable {
             guard let parsed = Int(portPart), (1...65535).contains(parsed) else { throw invalid("invalid port") }
             port = parsed
         } else {
-            port = 80
+            port = scheme.defaultPort
         }
-        self.init(host: String(hostPart), port: port, basePath: String(path), baseQuery: String(query))
+        self.init(scheme: scheme, host: String(hostPart), port: port, basePath: String(path), baseQuery: String(query))
     }
 
     /// The `Host` header for requests that arrived without one.
     public var hostHeader: String {
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return port == 80 ? host : "\(host):\(port)"
+        return port == scheme.defaultPort ? host : "\(host):\(port)"
     }
 
     /// The request target to send upstream for an authorized, normalized target.

@@ -1,0 +1,9 @@
+/// The upstream connections of one event loop, kept the way one transport keeps them (a keep-alive
+/// pool of HTTP/1.1 connections, or streams on one HTTP/2 connection). Used on its loop only.
+protocol UpstreamLoopConnector: AnyObject {
+    /// Calls `completion` with a connection for one exchange: a fresh one if `fresh`, because the
+    /// last one handed out turned out to be stale.
+    func lease(fresh: Bool, _ completion: @escaping (Result<any UpstreamExchange, UpstreamError>) -> Void)
+    /// Closes what is idle now and lets the rest close when its exchanges end (at shutdown).
+    func closeIdleConnections()
+}

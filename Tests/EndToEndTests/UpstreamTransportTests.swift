@@ -1,0 +1,190 @@
+import Testing
+
+/// The proxy's side of the upstream connection: verified HTTPS with a client certificate, and
+/// HTTP/2 with prior knowledge (`--upstream-force-h2c`).
+@Suite("Upstream transports", .timeLimit(.minutes(2)))
+struct UpstreamTransportTests {
+    /// Runs `body` against a proxy in local mode (alice may read /debug/pprof/*) in front of `upstream`,
+    /// which is torn down afterwards.
+    private static func withLocalProxy(
+        in workspace: TestWorkspace, upstream: PprofServer, proxyArguments: [String],
+        _ body: (ProxyEnvironment) async throws -> Void
+    ) async throws {
+        try await using(upstream) { upstream in
+            let tokenFile = try workspace.write(ConfigurationFiles.tokenAuthFile(TestUsers.all), to: "tokens.csv")
+            let configFile = try workspace.write(
+                ConfigurationFiles.staticAuthorizationConfig([.aliceReadsPprof]), to: "config.yaml")
+            let arguments = ["--token-auth-file", tokenFile, "--config-file", configFile] + proxyArguments
+            try await using(try await ProxyProcess.start(upstream: upstream.upstreamURL, arguments: arguments)) { proxy in
+                try await body(ProxyEnvironment(workspace: workspace, upstream: upstream, proxy: proxy))
+                expectNoSecrets(in: proxy.process)
+            }
+        }
+    }
+
+    @Test("HTTPS upstream requiring a client certificate: verified with --upstream-ca-file, the proxy's certificate presented")
+    func mutualTLS() async throws {
+        try await using(try TestWorkspace()) { workspace in
+            let certificates = try await UpstreamCertificates.generate(in: workspace)
+            try await Self.withLocalProxy(
+                in: workspace, upstream: try await PprofServer.start(tls: certificates),
+                proxyArguments: [
+                    "--upstream-ca-file", certificates.certificateAuthority,
+                    "--upstream-client-cert-file", certificates.clientCertificate,
+                    "--upstream-client-key-file", certificates.clientKey,
+                ]
+            ) { environment in
+                let response = try await environment.request("/debug/pprof/heap?debug=1", token: TestUsers.alice.token)
+                #expect(response.status == 200, "\(response.summary)")
+                #expect(response.bodyText.contains("heap profile"))
+
+                let forwarded = try await environment.upstream.requests()
+                #expect(forwarded.map(\.path) == ["/debug/pprof/heap"])
+                #expect(forwarded.first?.clientCN == UpstreamCertificates.clientCommonName)
+                #expect(forwarded.first?.proto == "HTTP/1.1")
+            }
+        }
+    }
+
+    @Test("A client certificate without --upstream-ca-file: the system roots decide, so a private CA's upstream is a 502")
+    func clientCertificateWithSystemRoots() async throws {
+        try await using(try TestWorkspace()) { workspace in
+            let certificates = try await UpstreamCertificates.generate(in: workspace)
+            try await Self.withLocalProxy(
+                in: workspace, upstream: try await PprofServer.start(tls: certificates),
+                proxyArguments: [
+                    "--upstream-client-cert-file", certificates.clientCertificate,
+                    "--upstream-client-key-file", certificates.clientKey,
+                ]
+            ) { environment in
+                let response = try await environment.request("/debug/pprof/heap", token: TestUsers.alice.token)
+                expectProxyError(response, status: 502, bodyPrefix: "Bad Gateway: ")
+                #expect(response.bodyText.contains("CERTIFICATE_VERIFY_FAILED"), "\(response.bodyText)")
+                try await environment.expectNothingForwarded()
+            }
+        }
+    }
+
+    @Test(
+        "Half an upstream client certificate: refused at startup, naming both flags",
+        arguments: ["--upstream-client-cert-file", "--upstream-client-key-file"]
+    )
+    func halfAClientCertificate(flag: String) async throws {
+        try await using(try TestWorkspace()) { workspace in
+            let tokens = try workspace.write("t,alice,uid\n", to: "tokens.csv")
+            let process = try ProxyProcess.launch([
+                "--secure-listen-address", "127.0.0.1:0", "--upstream", "https://127.0.0.1:1/",
+                "--token-auth-file", tokens, flag, tokens,
+            ])
+            try await using(process) { process in
+                let status = try await process.waitForExit(timeout: .seconds(15))
+                #expect(status == 2, "a usage error, found from the arguments alone")
+                #expect(
+                    process.allOutput.contains("--upstream-client-cert-file and --upstream-client-key-file must be given together"),
+                    "output: \(process.allOutput)")
+                #expect(!process.allOutput.contains("listening on"))
+            }
+        }
+    }
+
+    @Test("--upstream-force-h2c: requests reach the upstream as HTTP/2.0, as streams of one connection", arguments: HTTPVersion.allCases)
+    func h2c(version: HTTPVersion) async throws {
+        try await using(try TestWorkspace()) { workspace in
+            try await Self.withLocalProxy(
+                in: workspace, upstream: try await PprofServer.start(arguments: ["-h2c"]),
+                proxyArguments: ["--upstream-force-h2c"]
+            ) { environment in
+                let response = try await environment.request(
+                    "/debug/pprof/heap?debug=1", token: TestUsers.alice.token, httpVersion: version)
+                #expect(response.status == 200, "\(response.summary)")
+                #expect(response.httpVersion == version.rawValue)
+                #expect(response.bodyText.contains("heap profile"))
+
+                // One client connection stays on one event loop, whose requests share its h2c connection.
+                let repeated = CurlRequest(
+                    url: environment.proxy.baseURL + "/debug/pprof/cmdline", bearerToken: TestUsers.alice.token,
+                    httpVersion: version)
+                #expect(try await Curl.statusCodes(of: repeated, count: 10) == Array(repeating: 200, count: 10))
+                let forwarded = try await environment.upstream.requests()
+                #expect(forwarded.count == 11)
+                #expect(forwarded.allSatisfy { $0.proto == "HTTP/2.0" }, "\(forwarded.map(\.proto))")
+                let connections = Set(forwarded.filter { $0.path == "/debug/pprof/cmdline" }.map(\.remoteAddr))
+                #expect(connections.count == 1, "10 sequential requests used \(connections.count) h2c connections")
+            }
+        }
+    }
+
+    @Test("--upstream-force-h2c: a client that gives up releases the upstream CPU profiler at once", arguments: HTTPVersion.allCases)
+    func h2cClientAbort(version: HTTPVersion) async throws {
+        try await using(try TestWorkspace()) { workspace in
+            try await Self.withLocalProxy(
+                in: workspace, upstream: try await PprofServer.start(arguments: ["-h2c"]),
+                proxyArguments: ["--upstream-force-h2c"]
+            ) { environment in
+                let aborted = try await environment.request(
+                    "/debug/pprof/profile?seconds=20", token: TestUsers.alice.token, httpVersion: version, maxTime: .seconds(1))
+                #expect(aborted.exitCode == 28, "curl should have timed out: \(aborted.summary)")
+
+                let upstreamProfile = try await environment.upstream.waitForRequest(
+                    "the aborted 20 s profile to end", timeout: .seconds(5)
+                ) { $0.rawQuery == "seconds=20" && $0.ended != "running" }
+                #expect(upstreamProfile.ended == "client-gone")
+                #expect(upstreamProfile.proto == "HTTP/2.0")
+                #expect(upstreamProfile.durationSeconds < 6, "the profiler was held \(upstreamProfile.durationSeconds) s")
+
+                let next = try await environment.request("/debug/pprof/profile?seconds=1", token: TestUsers.alice.token)
+                #expect(next.status == 200, "the profiler is still busy: \(next.summary)")
+                #expect(next.isGzip)
+            }
+        }
+    }
+
+    @Test("--upstream-force-h2c: a client's HTTP/2 stream reset resets only the upstream stream, not the h2c connection")
+    func h2cStreamReset() async throws {
+        try await using(try TestWorkspace()) { workspace in
+            try await Self.withLocalProxy(
+                in: workspace, upstream: try await PprofServer.start(arguments: ["-h2c"]),
+                proxyArguments: ["--upstream-force-h2c"]
+            ) { environment in
+                let client = try await GoProgramBuilder.shared.executable(for: .h2ResetClient)
+                let run = try await CompletedProcess.run(
+                    client,
+                    arguments: [
+                        "-first", environment.proxy.baseURL + "/debug/pprof/profile?seconds=20",
+                        "-second", environment.proxy.baseURL + "/debug/pprof/profile?seconds=1",
+                        "-token", TestUsers.alice.token, "-cancel-after", "1s",
+                    ],
+                    timeout: .seconds(15)
+                )
+                #expect(run.exitStatus == 0, "\(run.output)")
+                #expect(run.stdout.contains("status=200 proto=HTTP/2.0 reused=true"), "\(run.output)")
+
+                let upstreamProfile = try await environment.upstream.waitForRequest(
+                    "the reset 20 s profile to end", timeout: .seconds(5)
+                ) { $0.rawQuery == "seconds=20" && $0.ended != "running" }
+                #expect(upstreamProfile.ended == "client-gone")
+                #expect(upstreamProfile.durationSeconds < 6, "the profiler was held \(upstreamProfile.durationSeconds) s")
+                // Both requests came over one client connection, so one event loop and one h2c connection.
+                let connections = Set(try await environment.upstream.requests().map(\.remoteAddr))
+                #expect(connections.count == 1, "the stream reset closed the h2c connection: \(connections)")
+            }
+        }
+    }
+
+    @Test("--upstream-force-h2c with an https:// upstream: refused at startup")
+    func h2cWithHTTPS() async throws {
+        try await using(try TestWorkspace()) { workspace in
+            let tokens = try workspace.write("t,alice,uid\n", to: "tokens.csv")
+            let process = try ProxyProcess.launch([
+                "--secure-listen-address", "127.0.0.1:0", "--upstream", "https://127.0.0.1:1/",
+                "--token-auth-file", tokens, "--upstream-force-h2c",
+            ])
+            try await using(process) { process in
+                let status = try await process.waitForExit(timeout: .seconds(15))
+                #expect(status == 1)
+                #expect(process.allOutput.contains("--upstream-force-h2c"), "output: \(process.allOutput)")
+                #expect(!process.allOutput.contains("listening on"))
+            }
+        }
+    }
+}

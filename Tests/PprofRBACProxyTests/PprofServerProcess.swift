@@ -1,0 +1,115 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// tools/pprof-server (the Go upstream of the end-to-end tests) as a child process of a unit test:
+/// built once per run into `.build/unit-go/`, started with the given flags, stopped by `stop()`.
+final class PprofServerProcess {
+    /// Why the program could not be built or started.
+    struct LaunchError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let port: Int
+    private let process: Process
+    private let output: NIOLockedValueBox<String>
+
+    /// The package root, three levels above this file.
+    private static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The one build of the program per test run.
+    private static let executable = Task { try await build() }
+
+    private init(port: Int, process: Process, output: NIOLockedValueBox<String>) {
+        self.port = port
+        self.process = process
+        self.output = output
+    }
+
+    /// Runs `body` with a started server and stops the server afterwards, whatever happens.
+    static func with<Result>(
+        address: String = "127.0.0.1:0", arguments: [String] = [], _ body: (PprofServerProcess) async throws -> Result
+    ) async throws -> Result {
+        let server = try await start(address: address, arguments: arguments)
+        defer { server.stop() }
+        return try await body(server)
+    }
+
+    /// Starts the server on `address` and waits for its `listening on 127.0.0.1:PORT` line.
+    static func start(address: String = "127.0.0.1:0", arguments: [String]) async throws -> PprofServerProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try await executable.value)
+        process.arguments = ["-addr", address] + arguments
+        let output = NIOLockedValueBox("")
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        // Keep draining: the server prints a line per request and would block on a full pipe.
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
+            output.withLockedValue { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+        let marker = "listening on 127.0.0.1:"
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let text = output.withLockedValue { $0 }
+            if let range = text.range(of: marker), let port = Int(text[range.upperBound...].prefix(while: \.isNumber)) {
+                return PprofServerProcess(port: port, process: process, output: output)
+            }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        process.terminate()
+        throw LaunchError(description: "pprof-server \(arguments) did not start: \(output.withLockedValue { $0 })")
+    }
+
+    /// Everything the server printed so far.
+    var printed: String { output.withLockedValue { $0 } }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+        }
+        process.waitUntilExit()
+    }
+
+    private static func build() async throws -> String {
+        let directory = packageRoot.appendingPathComponent(".build/unit-go")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let executable = directory.appendingPathComponent("pprof-server").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["go", "build", "-buildvcs=false", "-o", executable, "./pprof-server"]
+        process.currentDirectoryURL = packageRoot.appendingPathComponent("tools")
+        var environment = ProcessInfo.processInfo.environment
+        // Standard library only: never reach for the network.
+        environment["GOPROXY"] = "off"
+        environment["CGO_ENABLED"] = "0"
+        if environment["HOME"] == nil, environment["GOCACHE"] == nil, environment["XDG_CACHE_HOME"] == nil {
+            environment["GOCACHE"] = directory.appendingPathComponent("go-cache").path
+        }
+        process.environment = environment
+        let log = Pipe()
+        process.standardOutput = log
+        process.standardError = log
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        guard process.terminationStatus == 0 else {
+            let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw LaunchError(description: "go build ./pprof-server failed: \(text)")
+        }
+        return executable
+    }
+}
