@@ -50,6 +50,21 @@ struct KubeRBACProxyFlagTests {
         }
     }
 
+    @Test("--http2-max-concurrent-streams and --http2-max-size are what the proxy's SETTINGS frame announces")
+    func http2Settings() async throws {
+        try await ProxyEnvironment.withLocalProxy(
+            proxyArguments: ["--http2-max-concurrent-streams=7", "--http2-max-size=32768"]
+        ) { environment in
+            let result = try await CompletedProcess.run(
+                "nghttp", arguments: ["-nv", "-H", "authorization: Bearer \(TestUsers.alice.token)", environment.proxy.baseURL + "/debug/pprof/cmdline"],
+                timeout: .seconds(15))
+            let output = result.output
+            #expect(output.contains("SETTINGS_MAX_CONCURRENT_STREAMS(0x03):7"), "\(output)")
+            #expect(output.contains("SETTINGS_MAX_FRAME_SIZE(0x05):32768"), "\(output)")
+            #expect(output.contains(":status: 200"), "\(output)")
+        }
+    }
+
     @Test("--tls-min-version=VersionTLS13 refuses TLS 1.2 clients")
     func tlsMinimumVersion() async throws {
         try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--tls-min-version=VersionTLS13"]) { environment in
