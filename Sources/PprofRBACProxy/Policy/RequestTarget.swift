@@ -57,9 +57,9 @@ public struct RequestTarget: Sendable, Hashable {
             var byte = bytes[index]
             if byte == UInt8(ascii: "%") {
                 let high = bytes.index(after: index)
-                guard high < bytes.endIndex, let highValue = hexValue(bytes[high]) else { throw .invalidPercentEncoding }
+                guard high < bytes.endIndex, let highValue = PercentEncoding.hexValue(bytes[high]) else { throw .invalidPercentEncoding }
                 let low = bytes.index(after: high)
-                guard low < bytes.endIndex, let lowValue = hexValue(bytes[low]) else { throw .invalidPercentEncoding }
+                guard low < bytes.endIndex, let lowValue = PercentEncoding.hexValue(bytes[low]) else { throw .invalidPercentEncoding }
                 byte = highValue << 4 | lowValue
                 if byte == UInt8(ascii: "/") { throw .encodedSlash }
                 index = bytes.index(after: low)
@@ -72,15 +72,6 @@ public struct RequestTarget: Sendable, Hashable {
             decoded.append(byte)
         }
         return decoded
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     private static func isPathByteSafe(_ byte: UInt8) -> Bool {

@@ -39,9 +39,9 @@ public struct URLQuery: Sendable {
             switch byte {
             case UInt8(ascii: "%"):
                 let high = text.utf8.index(after: index)
-                guard high < end, let highValue = hexValue(text.utf8[high]) else { return nil }
+                guard high < end, let highValue = PercentEncoding.hexValue(text.utf8[high]) else { return nil }
                 let low = text.utf8.index(after: high)
-                guard low < end, let lowValue = hexValue(text.utf8[low]) else { return nil }
+                guard low < end, let lowValue = PercentEncoding.hexValue(text.utf8[low]) else { return nil }
                 bytes.append(highValue << 4 | lowValue)
                 index = text.utf8.index(after: low)
             case UInt8(ascii: "+"):
@@ -53,14 +53,5 @@ public struct URLQuery: Sendable {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
