@@ -76,10 +76,10 @@ struct KubeRBACProxyFlagTests {
         }
     }
 
-    @Test("--proxy-endpoints-port: /healthz ok, /readyz follows the upstream, nothing proxied")
+    @Test("--proxy-endpoints-port: /healthz ok, /readyz follows the Kubernetes API and the upstream, nothing proxied")
     func proxyEndpoints() async throws {
         let port = try FreePort.find()
-        try await ProxyEnvironment.withKubernetesProxy(proxyArguments: ["--proxy-endpoints-port", String(port)]) { environment, _ in
+        try await ProxyEnvironment.withKubernetesProxy(proxyArguments: ["--proxy-endpoints-port", String(port)]) { environment, apiServer in
             func get(_ path: String) async throws -> CurlResponse {
                 try await Curl.perform(CurlRequest(url: "https://127.0.0.1:\(port)\(path)"))
             }
@@ -89,10 +89,15 @@ struct KubeRBACProxyFlagTests {
             #expect(try await get("/healthz").bodyText == "ok\n")
             #expect(try await get("/readyz").status == 200)
             #expect(try await get("/debug/pprof/heap").status == 404)
+            await apiServer.tearDown()
+            let apiDown = try await get("/readyz")
+            #expect(apiDown.status == 503)
+            #expect(apiDown.bodyText.contains("Kubernetes API"), "\(apiDown.bodyText)")
+            #expect(!apiDown.bodyText.contains("upstream"), "\(apiDown.bodyText)")
             await environment.upstream.tearDown()
-            let notReady = try await get("/readyz")
-            #expect(notReady.status == 503)
-            #expect(notReady.bodyText.contains("upstream"), "\(notReady.bodyText)")
+            let bothDown = try await get("/readyz")
+            #expect(bothDown.status == 503)
+            #expect(bothDown.bodyText.contains("upstream"), "\(bothDown.bodyText)")
             #expect(try await get("/healthz").status == 200)
         }
     }
