@@ -146,24 +146,7 @@ struct UpstreamTransportTests {
                 in: workspace, upstream: try await PprofServer.start(arguments: ["-h2c"]),
                 proxyArguments: ["--upstream-force-h2c"]
             ) { environment in
-                let client = try await GoProgramBuilder.shared.executable(for: .h2ResetClient)
-                let run = try await CompletedProcess.run(
-                    client,
-                    arguments: [
-                        "-first", environment.proxy.baseURL + "/debug/pprof/profile?seconds=20",
-                        "-second", environment.proxy.baseURL + "/debug/pprof/profile?seconds=1",
-                        "-token", TestUsers.alice.token, "-cancel-after", "1s",
-                    ],
-                    timeout: .seconds(15)
-                )
-                #expect(run.exitStatus == 0, "\(run.output)")
-                #expect(run.stdout.contains("status=200 proto=HTTP/2.0 reused=true"), "\(run.output)")
-
-                let upstreamProfile = try await environment.upstream.waitForRequest(
-                    "the reset 20 s profile to end", timeout: .seconds(5)
-                ) { $0.rawQuery == "seconds=20" && $0.ended != "running" }
-                #expect(upstreamProfile.ended == "client-gone")
-                #expect(upstreamProfile.durationSeconds < 6, "the profiler was held \(upstreamProfile.durationSeconds) s")
+                try await StreamResetCheck.expectProfilerReleased(in: environment)
                 // Both requests came over one client connection, so one event loop and one h2c connection.
                 let connections = Set(try await environment.upstream.requests().map(\.remoteAddr))
                 #expect(connections.count == 1, "the stream reset closed the h2c connection: \(connections)")
