@@ -65,7 +65,7 @@ struct AuthenticatorTests {
         let authenticator = TokenReviewAuthenticator(client: client, audiences: ["pprof-rbac-proxy"])
         #expect(
             try await authenticator.authenticate(Credentials(bearerToken: "t"))
-                == .authenticated(UserInfo(name: "alice", uid: "u1", groups: ["g"], extra: ["k": ["v"]]))
+                == .authenticated(UserInfo(name: "alice", uid: "u1", groups: ["g"], extra: ["k": ["v"]]), origin: DecisionOrigin(.tokenReview))
         )
         #expect(client.tokenReviews.withLockedValue { $0 } == [TokenReviewSpec(token: "t", audiences: ["pprof-rbac-proxy"])])
     }
@@ -85,7 +85,7 @@ struct AuthenticatorTests {
         })
         #expect(
             try await TokenReviewAuthenticator(client: implicit, audiences: ["mine"]).authenticate(Credentials(bearerToken: "t"))
-                == .authenticated(UserInfo(name: "alice"))
+                == .authenticated(UserInfo(name: "alice"), origin: DecisionOrigin(.tokenReview))
         )
         #expect(try await TokenReviewAuthenticator(client: implicit, audiences: []).authenticate(Credentials(bearerToken: nil)) == .unauthenticated)
         #expect(implicit.tokenReviews.withLockedValue { $0.count } == 1)
@@ -107,7 +107,7 @@ struct AuthenticatorTests {
         let union = UnionAuthenticator([tokenFile, TokenReviewAuthenticator(client: failing, audiences: [])])
         #expect(
             try await union.authenticate(Credentials(bearerToken: "local-token"))
-                == .authenticated(UserInfo(name: "local", uid: "1", groups: ["g", "system:authenticated"]))
+                == .authenticated(UserInfo(name: "local", uid: "1", groups: ["g", "system:authenticated"]), origin: DecisionOrigin(.tokenFile))
         )
         await #expect(throws: KubernetesAPIError.self) { try await union.authenticate(Credentials(bearerToken: "other")) }
         #expect(try await UnionAuthenticator([tokenFile]).authenticate(Credentials(bearerToken: "other")) == .unauthenticated)
@@ -122,15 +122,15 @@ struct AuthorizerTests {
     func subjectAccessReview() async throws {
         let attributes = AuthorizationAttributes(user: alice, verb: "get", target: .nonResource(path: "/debug/pprof/profile"))
         let allowing = StubReviewClient(accessStatus: { _ in .init(allowed: true, reason: "RBAC") })
-        #expect(try await SubjectAccessReviewAuthorizer(client: allowing).authorize(attributes) == .allowed)
+        #expect(try await SubjectAccessReviewAuthorizer(client: allowing).authorize(attributes) == .allowed(origin: DecisionOrigin(.subjectAccessReview)))
         #expect(allowing.accessReviews.withLockedValue { $0 } == [SubjectAccessReviewSpec(
             nonResourceAttributes: NonResourceAttributes(path: "/debug/pprof/profile", verb: "get"),
             user: "alice", groups: ["pprof-users", "system:authenticated"], uid: "uid-alice"
         )])
         let denying = StubReviewClient(accessStatus: { _ in .init(allowed: false, denied: true, reason: "no") })
-        #expect(try await SubjectAccessReviewAuthorizer(client: denying).authorize(attributes) == .denied(reason: "no"))
+        #expect(try await SubjectAccessReviewAuthorizer(client: denying).authorize(attributes) == .denied(reason: "no", origin: DecisionOrigin(.subjectAccessReview)))
         let both = StubReviewClient(accessStatus: { _ in .init(allowed: true, denied: true) })
-        #expect(try await SubjectAccessReviewAuthorizer(client: both).authorize(attributes) == .denied(reason: ""))
+        #expect(try await SubjectAccessReviewAuthorizer(client: both).authorize(attributes) == .denied(reason: "", origin: DecisionOrigin(.subjectAccessReview)))
         let neither = StubReviewClient(accessStatus: { _ in .init(allowed: false) })
         #expect(try await SubjectAccessReviewAuthorizer(client: neither).authorize(attributes) == .noOpinion)
     }
@@ -159,7 +159,7 @@ struct AuthorizerTests {
         let attributes = AuthorizationAttributes(
             user: UserInfo(name: user, groups: groups), verb: verb, target: .nonResource(path: path)
         )
-        #expect(try await authorizer.authorize(attributes) == (allowed ? .allowed : .noOpinion))
+        #expect(try await authorizer.authorize(attributes) == (allowed ? .allowed(origin: DecisionOrigin(.staticRules)) : .noOpinion))
     }
 
     @Test("union: static rules first, SubjectAccessReview for the rest; failures only without a decision")
@@ -168,7 +168,7 @@ struct AuthorizerTests {
         let failing = StubReviewClient(accessStatus: { _ in throw KubernetesAPIError.timedOut })
         let union = UnionAuthorizer([staticRules, SubjectAccessReviewAuthorizer(client: failing)])
         let heap = AuthorizationAttributes(user: alice, verb: "get", target: .nonResource(path: "/debug/pprof/heap"))
-        #expect(try await union.authorize(heap) == .allowed)
+        #expect(try await union.authorize(heap) == .allowed(origin: DecisionOrigin(.staticRules)))
         #expect(failing.accessReviews.withLockedValue { $0.isEmpty })
         var profile = heap
         profile.target = .nonResource(path: "/debug/pprof/profile")

@@ -5,6 +5,8 @@ import Testing
 @Suite("CachingTokenAuthenticator and CachingAuthorizer")
 struct CachingAuthenticationTests {
     let alice = UserInfo(name: "alice", uid: "uid-alice", groups: ["pprof-users"])
+    let fromAPI = DecisionOrigin(.tokenReview)
+    let fromCache = DecisionOrigin(.tokenReview, cached: true)
 
     @Test("remembers authenticated and rejected tokens for their own time to live")
     func tokenTimeToLive() async throws {
@@ -14,8 +16,9 @@ struct CachingAuthenticationTests {
             wrapping: wrapped, audiences: [],
             timeToLive: .init(authenticated: .seconds(120), unauthenticated: .seconds(10)), now: clock.now
         )
+        #expect(try await authenticator.authenticate(Credentials(bearerToken: "good")) == .authenticated(alice, origin: fromAPI))
         for _ in 0..<5 {
-            #expect(try await authenticator.authenticate(Credentials(bearerToken: "good")) == .authenticated(alice))
+            #expect(try await authenticator.authenticate(Credentials(bearerToken: "good")) == .authenticated(alice, origin: fromCache))
             #expect(try await authenticator.authenticate(Credentials(bearerToken: "bad")) == .unauthenticated)
         }
         #expect(wrapped.callCount == 2)
@@ -32,7 +35,7 @@ struct CachingAuthenticationTests {
         wrapped.failure.withLockedValue { $0 = TestFailure() }
         await #expect(throws: TestFailure.self) { try await authenticator.authenticate(Credentials(bearerToken: "good")) }
         wrapped.failure.withLockedValue { $0 = nil }
-        #expect(try await authenticator.authenticate(Credentials(bearerToken: "good")) == .authenticated(alice))
+        #expect(try await authenticator.authenticate(Credentials(bearerToken: "good")) == .authenticated(alice, origin: fromAPI))
         #expect(try await authenticator.authenticate(Credentials(bearerToken: nil)) == .unauthenticated)
         #expect(wrapped.callCount == 2)
     }
@@ -46,7 +49,7 @@ struct CachingAuthenticationTests {
                 group.addTask { try await authenticator.authenticate(Credentials(bearerToken: "good")) }
             }
             for try await result in group {
-                #expect(result == .authenticated(alice))
+                #expect(result == .authenticated(alice, origin: fromAPI) || result == .authenticated(alice, origin: fromCache))
             }
         }
         #expect(wrapped.callCount == 1)
@@ -64,9 +67,11 @@ struct CachingAuthenticationTests {
         otherGroups.user.groups.append("extra")
         var profile = heap
         profile.target = .nonResource(path: "/debug/pprof/profile")
-        for _ in 0..<3 {
-            #expect(try await authorizer.authorize(heap) == .allowed)
-            #expect(try await authorizer.authorize(otherGroups) == .allowed)
+        let allowedByAPI = AuthorizationDecision.allowed(origin: DecisionOrigin(.subjectAccessReview))
+        let allowedFromCache = AuthorizationDecision.allowed(origin: DecisionOrigin(.subjectAccessReview, cached: true))
+        for round in 0..<3 {
+            #expect(try await authorizer.authorize(heap) == (round == 0 ? allowedByAPI : allowedFromCache))
+            #expect(try await authorizer.authorize(otherGroups) == (round == 0 ? allowedByAPI : allowedFromCache))
             #expect(try await authorizer.authorize(profile) == .noOpinion)
         }
         #expect(wrapped.recordedCalls.count == 3)

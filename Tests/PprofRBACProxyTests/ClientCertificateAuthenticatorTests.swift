@@ -12,7 +12,7 @@ struct ClientCertificateAuthenticatorTests {
         let leaf = try authority.clientCertificate(commonName: "alice", organizations: ["pprof-users", "ops"])
         #expect(
             try await authenticator.authenticate(Credentials(bearerToken: nil, clientCertificateChain: [leaf]))
-                == .authenticated(UserInfo(name: "alice", groups: ["pprof-users", "ops"]))
+                == .authenticated(UserInfo(name: "alice", groups: ["pprof-users", "ops"]), origin: DecisionOrigin(.clientCertificate))
         )
     }
 
@@ -37,7 +37,7 @@ struct ClientCertificateAuthenticatorTests {
         let fromSecond = Credentials(bearerToken: nil, clientCertificateChain: [try second.clientCertificate(commonName: "bob")])
         #expect(try await authenticator.authenticate(fromSecond) == .unauthenticated)
         authority.replace(with: [second.caCertificate])
-        #expect(try await authenticator.authenticate(fromSecond) == .authenticated(UserInfo(name: "bob")))
+        #expect(try await authenticator.authenticate(fromSecond) == .authenticated(UserInfo(name: "bob"), origin: DecisionOrigin(.clientCertificate)))
     }
 
     @Test("an expired certificate is not authenticated")

@@ -125,6 +125,6 @@ struct GatedAuthenticator: Authenticator {
     func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
         await gate.wait()
         guard let token = credentials.bearerToken, let user = users[token] else { return .unauthenticated }
-        return .authenticated(user)
+        return .authenticated(user, origin: DecisionOrigin(.tokenFile))
     }
 }

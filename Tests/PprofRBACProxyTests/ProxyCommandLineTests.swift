@@ -99,6 +99,17 @@ struct ProxyCommandLineTests {
         FlagCase("http2-max-size", "--http2-max-size=0") { $0.tls.http2MaxSize == 1_048_576 },
         FlagCase("token-auth-file", "--token-auth-file=tokens.csv") { $0.tokenAuthFilePath == "tokens.csv" },
         FlagCase("verb-mapping", "--verb-mapping=kube-rbac-proxy") { $0.verbMapping == .kubeRBACProxy },
+        FlagCase("max-capture-seconds", "--max-capture-seconds=60") { $0.maxCaptureSeconds == 60 },
+        FlagCase("capture-join-window", "--capture-join-window=500ms") { $0.captureJoinWindow == .milliseconds(500) },
+        FlagCase("capture-queue-timeout", "--capture-queue-timeout 2m") { $0.captureQueueTimeout == .seconds(120) },
+        FlagCase("capture-queue-size", "--capture-queue-size=0") { $0.captureQueueSize == 0 },
+        FlagCase("max-captures-per-user", "--max-captures-per-user=5") { $0.maxCapturesPerUser == 5 },
+        FlagCase("audit-log-path", "--audit-log-path=-") { $0.auditLogPath == "-" },
+        FlagCase("metrics-bind-address", "--metrics-bind-address=127.0.0.1:9090") {
+            $0.metricsBindAddress == ListenAddress(host: "127.0.0.1", port: 9090)
+        },
+        FlagCase("metrics-insecure", "--metrics-insecure=true") { $0.metricsInsecure },
+        FlagCase("allow-basic-auth-token", "--allow-basic-auth-token") { $0.allowBasicAuthToken },
         FlagCase("kube-api-timeout", "--kube-api-timeout=3s") { $0.kubeAPITimeout == .seconds(3) },
         FlagCase("shutdown-grace-period", "--shutdown-grace-period=0s") { $0.shutdownGracePeriod == .zero },
         FlagCase("authentication-token-webhook-cache-ttl", "--authentication-token-webhook-cache-ttl=10s") {

@@ -29,7 +29,7 @@ struct StaticAuthorizerTests {
     )
     func resourceRules(user: String, groups: [String], verb: String, resource: ResourceAttributes, allowed: Bool) async throws {
         let attributes = AuthorizationAttributes(user: UserInfo(name: user, groups: groups), verb: verb, target: .resource(resource))
-        #expect(try await StaticAuthorizer(rules: Self.rules).authorize(attributes) == (allowed ? .allowed : .noOpinion))
+        #expect(try await StaticAuthorizer(rules: Self.rules).authorize(attributes) == (allowed ? .allowed(origin: DecisionOrigin(.staticRules)) : .noOpinion))
     }
 
     @Test("resource rules never match non-resource questions, nor path rules resource questions")
@@ -40,7 +40,7 @@ struct StaticAuthorizerTests {
         let pathQuestion = AuthorizationAttributes(user: UserInfo(name: "alice"), verb: "get", target: .nonResource(path: "/debug/pprof/heap"))
         #expect(try await StaticAuthorizer(rules: [pathRule]).authorize(resourceQuestion) == .noOpinion)
         #expect(try await StaticAuthorizer(rules: [everything]).authorize(pathQuestion) == .noOpinion)
-        #expect(try await StaticAuthorizer(rules: [everything]).authorize(resourceQuestion) == .allowed)
+        #expect(try await StaticAuthorizer(rules: [everything]).authorize(resourceQuestion) == .allowed(origin: DecisionOrigin(.staticRules)))
     }
 
     @Test("a config file's resource rule allows what the config file's resourceAttributes ask")
@@ -62,7 +62,7 @@ struct StaticAuthorizerTests {
                 user: UserInfo(name: "alice"), method: .GET, path: "/debug/pprof/heap", rawQuery: "namespace=\(namespace)", headers: [:]
             )
             #expect(questions.count == 1)
-            #expect(try await authorizer.authorize(questions[0]) == (allowed ? .allowed : .noOpinion))
+            #expect(try await authorizer.authorize(questions[0]) == (allowed ? .allowed(origin: DecisionOrigin(.staticRules)) : .noOpinion))
         }
     }
 }

@@ -32,7 +32,7 @@ final class RecordingAuthenticator: Authenticator {
         calls.withLockedValue { $0 += 1 }
         if let error = failure.withLockedValue({ $0 }) { throw error }
         guard let token = credentials.bearerToken, let user = answers[token] else { return .unauthenticated }
-        return .authenticated(user)
+        return .authenticated(user, origin: DecisionOrigin(.tokenReview))
     }
 }
 
@@ -52,7 +52,7 @@ final class RecordingAuthorizer: Authorizer {
         calls.withLockedValue { $0.append(attributes) }
         if let error = failure.withLockedValue({ $0 }) { throw error }
         guard case .nonResource(let path) = attributes.target else { return .noOpinion }
-        return allowed.contains("\(attributes.user.name) \(attributes.verb) \(path)") ? .allowed : .noOpinion
+        return allowed.contains("\(attributes.user.name) \(attributes.verb) \(path)") ? .allowed(origin: DecisionOrigin(.subjectAccessReview)) : .noOpinion
     }
 }
 

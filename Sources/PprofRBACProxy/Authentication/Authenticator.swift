@@ -15,8 +15,8 @@ public struct Credentials: Sendable {
 
 /// The answer of an authenticator about one set of credentials.
 public enum AuthenticationResult: Sendable, Hashable {
-    /// The credentials identify this user.
-    case authenticated(UserInfo)
+    /// The credentials identify this user; `origin` says who recognised them.
+    case authenticated(UserInfo, origin: DecisionOrigin)
     /// The credentials are missing, not understood or rejected.
     case unauthenticated
 }

@@ -34,7 +34,7 @@ public struct CachingTokenAuthenticator: Authenticator {
         guard let token = credentials.bearerToken else { return .unauthenticated }
         let timeToLive = self.timeToLive
         let wrapped = self.wrapped
-        return try await cache.value(
+        let (result, outcome) = try await cache.value(
             for: cacheKey(token: token),
             timeToLive: { result in
                 switch result {
@@ -43,7 +43,9 @@ public struct CachingTokenAuthenticator: Authenticator {
                 }
             },
             load: { try await wrapped.authenticate(credentials) }
-        ).value
+        )
+        guard outcome == .hit, case .authenticated(let user, let origin) = result else { return result }
+        return .authenticated(user, origin: origin.fromCache)
     }
 
     private func cacheKey(token: String) -> [UInt8] {

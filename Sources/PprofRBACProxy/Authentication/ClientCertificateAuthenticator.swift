@@ -21,7 +21,10 @@ public struct ClientCertificateAuthenticator: Authenticator {
         guard case .validCertificate = result, Self.allowsClientAuthentication(leaf) else { return .unauthenticated }
         let names = Self.attributes(of: leaf.subject)
         guard let user = names[.RDNAttributeType.commonName]?.first, !user.isEmpty else { return .unauthenticated }
-        return .authenticated(UserInfo(name: user, groups: names[.RDNAttributeType.organizationName] ?? []))
+        return .authenticated(
+            UserInfo(name: user, groups: names[.RDNAttributeType.organizationName] ?? []),
+            origin: DecisionOrigin(.clientCertificate)
+        )
     }
 
     /// Go's rule: a certificate without extended key usages may be used for anything; one with them

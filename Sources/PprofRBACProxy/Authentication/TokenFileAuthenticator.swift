@@ -8,6 +8,6 @@ public struct TokenFileAuthenticator: Authenticator {
 
     public func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
         guard let token = credentials.bearerToken, let user = users[token] else { return .unauthenticated }
-        return .authenticated(user)
+        return .authenticated(user, origin: DecisionOrigin(.tokenFile))
     }
 }

@@ -21,7 +21,8 @@ public struct TokenReviewAuthenticator: Authenticator {
             guard granted.contains(where: audiences.contains) else { return .unauthenticated }
         }
         return .authenticated(
-            UserInfo(name: name, uid: user.uid ?? "", groups: user.groups ?? [], extra: user.extra ?? [:])
+            UserInfo(name: name, uid: user.uid ?? "", groups: user.groups ?? [], extra: user.extra ?? [:]),
+            origin: DecisionOrigin(.tokenReview)
         )
     }
 }

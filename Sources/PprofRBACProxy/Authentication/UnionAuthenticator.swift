@@ -13,8 +13,8 @@ public struct UnionAuthenticator: Authenticator {
         var firstError: (any Error)?
         for authenticator in authenticators {
             do {
-                if case .authenticated(let user) = try await authenticator.authenticate(credentials) {
-                    return .authenticated(user.addingAuthenticatedGroup())
+                if case .authenticated(let user, let origin) = try await authenticator.authenticate(credentials) {
+                    return .authenticated(user.addingAuthenticatedGroup(), origin: origin)
                 }
             } catch {
                 firstError = firstError ?? error

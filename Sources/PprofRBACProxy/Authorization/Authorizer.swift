@@ -1,8 +1,9 @@
 /// The answer of an authorizer about one set of attributes.
 public enum AuthorizationDecision: Sendable, Hashable {
-    case allowed
+    /// Allowed; `origin` says who allowed it.
+    case allowed(origin: DecisionOrigin)
     /// An explicit denial; the reason is for logs only, never for the client.
-    case denied(reason: String)
+    case denied(reason: String, origin: DecisionOrigin)
     /// This authorizer has no rule about the request; the next one decides.
     case noOpinion
 }

@@ -35,11 +35,19 @@ public struct CachingAuthorizer: Authorizer {
         }
         let timeToLive = self.timeToLive
         let wrapped = self.wrapped
-        return try await cache.value(
+        let (decision, outcome) = try await cache.value(
             for: attributes,
-            timeToLive: { $0 == .allowed ? timeToLive.allowed : timeToLive.denied },
+            timeToLive: { decision in
+                if case .allowed = decision { timeToLive.allowed } else { timeToLive.denied }
+            },
             load: { try await wrapped.authorize(attributes) }
-        ).value
+        )
+        guard outcome == .hit else { return decision }
+        switch decision {
+        case .allowed(let origin): return .allowed(origin: origin.fromCache)
+        case .denied(let reason, let origin): return .denied(reason: reason, origin: origin.fromCache)
+        case .noOpinion: return .noOpinion
+        }
     }
 }
 

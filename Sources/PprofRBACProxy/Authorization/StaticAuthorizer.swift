@@ -7,7 +7,7 @@ public struct StaticAuthorizer: Authorizer {
     }
 
     public func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
-        rules.contains { $0.matches(attributes) } ? .allowed : .noOpinion
+        rules.contains { $0.matches(attributes) } ? .allowed(origin: DecisionOrigin(.staticRules)) : .noOpinion
     }
 }
 

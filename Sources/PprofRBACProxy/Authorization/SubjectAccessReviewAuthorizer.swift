@@ -8,11 +8,12 @@ public struct SubjectAccessReviewAuthorizer: Authorizer {
 
     public func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
         let status = try await client.createSubjectAccessReview(SubjectAccessReviewSpec(attributes))
+        let origin = DecisionOrigin(.subjectAccessReview)
         if status.allowed && status.denied != true {
-            return .allowed
+            return .allowed(origin: origin)
         }
         if status.denied == true || status.allowed {
-            return .denied(reason: status.reason ?? "")
+            return .denied(reason: status.reason ?? "", origin: origin)
         }
         return .noOpinion
     }

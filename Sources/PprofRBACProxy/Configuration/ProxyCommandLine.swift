@@ -191,6 +191,42 @@ public enum ProxyCommandLine {
             default: .duration(defaults.authorizationCacheTimeToLive.denied),
             usage: "How long a deny decision is remembered."
         ),
+        FlagDefinition(
+            "max-capture-seconds", kind: .int, default: .int(defaults.maxCaptureSeconds),
+            usage: "The longest CPU profile, trace or delta profile (seconds=) a request may ask for; longer ones are refused with 400."
+        ),
+        FlagDefinition(
+            "capture-join-window", kind: .duration, default: .duration(defaults.captureJoinWindow),
+            usage: "A CPU profile or trace asked with the same parameters this soon after one started joins it and receives the same bytes."
+        ),
+        FlagDefinition(
+            "capture-queue-timeout", kind: .duration, default: .duration(defaults.captureQueueTimeout),
+            usage: "The longest a CPU profile or trace waits for the one running before it is refused with 429."
+        ),
+        FlagDefinition(
+            "capture-queue-size", kind: .int, default: .int(defaults.captureQueueSize),
+            usage: "How many CPU profiles (and, separately, traces) may wait for the running one; more are refused with 429."
+        ),
+        FlagDefinition(
+            "max-captures-per-user", kind: .int, default: .int(defaults.maxCapturesPerUser),
+            usage: "Concurrent captures (CPU profiles, traces, delta profiles; running, joined or waiting) per user; more are refused with 429."
+        ),
+        FlagDefinition(
+            "audit-log-path", kind: .string, default: .string(""),
+            usage: "Write one JSON line per request here (- for standard error); reopened on SIGHUP. Empty: no audit log."
+        ),
+        FlagDefinition(
+            "metrics-bind-address", kind: .string, default: .string(""),
+            usage: "Serve /metrics (Prometheus text) over TLS on this HOST:PORT. Empty: on --proxy-endpoints-port, if set."
+        ),
+        FlagDefinition(
+            "metrics-insecure", kind: .bool, default: .bool(false),
+            usage: "Serve /metrics without authentication and authorization (by default it is protected like pprof)."
+        ),
+        FlagDefinition(
+            "allow-basic-auth-token", kind: .bool, default: .bool(false),
+            usage: "Accept Authorization: Basic base64(anything:TOKEN) as bearer TOKEN, so that go tool pprof https://x:TOKEN@host/... works. The token then sits in URLs and shell history."
+        ),
         FlagDefinition("help", shorthand: "h", kind: .bool, default: .bool(false), usage: "Print this help and exit."),
         FlagDefinition(
             "version", kind: .version, default: .string("false"),
@@ -359,6 +395,17 @@ public enum ProxyCommandLine {
             allowed: try nonNegative(flags, "authorization-webhook-cache-authorized-ttl"),
             denied: try nonNegative(flags, "authorization-webhook-cache-unauthorized-ttl")
         )
+        configuration.maxCaptureSeconds = try atLeastOne(flags, "max-capture-seconds")
+        configuration.captureJoinWindow = try nonNegative(flags, "capture-join-window")
+        configuration.captureQueueTimeout = try nonNegative(flags, "capture-queue-timeout")
+        configuration.captureQueueSize = try atLeastZero(flags, "capture-queue-size")
+        configuration.maxCapturesPerUser = try atLeastOne(flags, "max-captures-per-user")
+        configuration.auditLogPath = flags.nonEmptyString("audit-log-path")
+        configuration.metricsBindAddress = try flags.nonEmptyString("metrics-bind-address").map { text throws(ConfigurationError) in
+            try ListenAddress(parsing: text, flag: "--metrics-bind-address")
+        }
+        configuration.metricsInsecure = flags.bool("metrics-insecure")
+        configuration.allowBasicAuthToken = flags.bool("allow-basic-auth-token")
         configuration.logLevel = ProxyLogHandler.level(forVerbosity: flags.int("v"))
         return configuration
     }
@@ -456,6 +503,22 @@ public enum ProxyCommandLine {
         let value = flags.duration(name)
         guard value >= .zero else {
             throw .invalidFlag(flag: "--\(name)", value: GoDuration.format(value), reason: "must not be negative")
+        }
+        return value
+    }
+
+    private static func atLeastOne(_ flags: ParsedFlags, _ name: String) throws(ConfigurationError) -> Int {
+        let value = flags.int(name)
+        guard value >= 1 else {
+            throw .invalidFlag(flag: "--\(name)", value: String(value), reason: "must be at least 1")
+        }
+        return value
+    }
+
+    private static func atLeastZero(_ flags: ParsedFlags, _ name: String) throws(ConfigurationError) -> Int {
+        let value = flags.int(name)
+        guard value >= 0 else {
+            throw .invalidFlag(flag: "--\(name)", value: String(value), reason: "must not be negative")
         }
         return value
     }

@@ -42,6 +42,31 @@ public struct ProxyConfiguration: Sendable {
     public var authorizationCacheTimeToLive = CachingAuthorizer.TimeToLive()
     public var identityHeaders = IdentityHeaders()
 
+    // pprof guardrails and capture scheduling
+    /// `--max-capture-seconds`: the longest profile, trace or delta profile a request may ask for.
+    public var maxCaptureSeconds = 300
+    /// `--capture-join-window`: a CPU profile or trace asked with the same parameters this soon after
+    /// one started joins it and receives the same bytes.
+    public var captureJoinWindow: Duration = .seconds(2)
+    /// `--capture-queue-timeout`: the longest a CPU profile or trace waits for the one running.
+    public var captureQueueTimeout: Duration = .seconds(60)
+    /// `--capture-queue-size`: how many CPU profiles and traces may wait, for each of the two.
+    public var captureQueueSize = 8
+    /// `--max-captures-per-user`: concurrent captures (running, joined or queued) per user.
+    public var maxCapturesPerUser = 2
+
+    // Observability
+    /// `--audit-log-path`: one JSON line per request; `-` for standard error; nil for none.
+    public var auditLogPath: String?
+    /// `--metrics-bind-address`: a listener of its own for `/metrics`; nil serves it on the
+    /// `--proxy-endpoints-port`.
+    public var metricsBindAddress: ListenAddress?
+    /// `--metrics-insecure`: serve `/metrics` without authentication and authorization.
+    public var metricsInsecure = false
+    /// `--allow-basic-auth-token`: `Authorization: Basic base64(anything:TOKEN)` counts as bearer TOKEN,
+    /// for `go tool pprof https://x:TOKEN@host/...`.
+    public var allowBasicAuthToken = false
+
     // Kubernetes API client
     public var kubeAPITimeout: Duration = .seconds(10)
     /// `--kube-api-qps` / `--kube-api-burst`; client-go's 5 and 10 when not set.

@@ -25,11 +25,37 @@ public struct AuthorizedRequest: Sendable, Hashable {
     public var user: UserInfo?
 }
 
-/// The gate's verdict on a request head.
-public enum GateDecision: Sendable, Hashable {
-    case forward(AuthorizedRequest)
-    /// Answer with this error; `user` is set when the caller was identified before being refused.
-    case refuse(ProxyError, user: UserInfo?)
+/// The gate's verdict on a request head, with who asked and where the answers came from.
+public struct GateDecision: Sendable, Hashable {
+    /// Forward or refuse.
+    public enum Verdict: Sendable, Hashable {
+        /// Forward, with this normalized target.
+        case forward(RequestTarget)
+        /// Answer with this error instead.
+        case refuse(ProxyError)
+    }
+
+    public var verdict: Verdict
+    /// The caller once identified; nil before that and on ignored paths.
+    public var user: UserInfo?
+    /// Who recognised the caller.
+    public var authentication: DecisionOrigin?
+    /// Who answered the last authorization question asked (every one must allow).
+    public var authorization: DecisionOrigin?
+
+    public init(
+        _ verdict: Verdict, user: UserInfo? = nil, authentication: DecisionOrigin? = nil, authorization: DecisionOrigin? = nil
+    ) {
+        self.verdict = verdict
+        self.user = user
+        self.authentication = authentication
+        self.authorization = authorization
+    }
+
+    /// A refusal before anybody was asked.
+    static func refuse(_ error: ProxyError) -> GateDecision {
+        GateDecision(.refuse(error))
+    }
 }
 
 /// Decides from the request head alone whether a request may reach the upstream: path policy, then
@@ -57,13 +83,13 @@ public struct Gate: Sendable {
         do {
             target = try RequestTarget(parsing: request.target)
         } catch {
-            return .refuse(.badRequest(error.description), user: nil)
+            return .refuse(.badRequest(error.description))
         }
         switch pathPolicy.decision(for: target.path) {
         case .notFound:
-            return .refuse(.notFound, user: nil)
+            return .refuse(.notFound)
         case .ignore:
-            return .forward(AuthorizedRequest(target: target, user: nil))
+            return GateDecision(.forward(target))
         case .authorize:
             break
         }
@@ -72,20 +98,23 @@ public struct Gate: Sendable {
         do {
             token = try BearerToken.extract(from: request.headers)
         } catch {
-            return .refuse(.badRequest("more than one Authorization header"), user: nil)
+            return .refuse(.badRequest("more than one Authorization header"))
         }
 
         let user: UserInfo
+        let authentication: DecisionOrigin
         do {
             let credentials = Credentials(bearerToken: token, clientCertificateChain: request.clientCertificates)
-            guard case .authenticated(let authenticated) = try await authenticator.authenticate(credentials) else {
-                return .refuse(.unauthorized, user: nil)
+            guard case .authenticated(let authenticated, let origin) = try await authenticator.authenticate(credentials) else {
+                return .refuse(.unauthorized)
             }
             user = authenticated
+            authentication = origin
         } catch {
             logger.error("cannot authenticate the request", metadata: ["error": "\(error)"])
-            return .refuse(.kubernetesAPIUnavailable, user: nil)
+            return .refuse(.kubernetesAPIUnavailable)
         }
+        var decision = GateDecision(.forward(target), user: user, authentication: authentication)
 
         let questions: [AuthorizationAttributes]
         do {
@@ -94,24 +123,31 @@ public struct Gate: Sendable {
             )
         } catch {
             logger.debug("no authorization question", metadata: ["user": "\(user.name)", "reason": "\(error)"])
-            return .refuse(.refusal(for: error), user: user)
+            decision.verdict = .refuse(.refusal(for: error))
+            return decision
         }
         for question in questions {
             do {
                 switch try await authorizer.authorize(question) {
-                case .allowed:
-                    continue
-                case .denied(let reason):
+                case .allowed(let origin):
+                    decision.authorization = origin
+                case .denied(let reason, let origin):
                     logger.debug("denied", metadata: ["user": "\(user.name)", "reason": "\(reason)"])
-                    return .refuse(.refusal(for: question), user: user)
+                    decision.authorization = origin
+                    decision.verdict = .refuse(.refusal(for: question))
+                    return decision
                 case .noOpinion:
-                    return .refuse(.refusal(for: question), user: user)
+                    decision.authorization = nil
+                    decision.verdict = .refuse(.refusal(for: question))
+                    return decision
                 }
             } catch {
                 logger.error("cannot authorize the request", metadata: ["user": "\(user.name)", "error": "\(error)"])
-                return .refuse(.kubernetesAPIUnavailable, user: user)
+                decision.authorization = nil
+                decision.verdict = .refuse(.kubernetesAPIUnavailable)
+                return decision
             }
         }
-        return .forward(AuthorizedRequest(target: target, user: user))
+        return decision
     }
 }

@@ -2,12 +2,6 @@ import NIOCore
 import NIOHTTP1
 import X509
 
-/// Sent toward the head of the pipeline once the gate has identified the caller, so the access log
-/// can name them.
-struct CallerIdentifiedEvent: Sendable {
-    let user: UserInfo
-}
-
 /// A request part that passed the gate; the head carries what was authorized.
 enum AuthorizedRequestPart: Sendable {
     case head(HTTPRequestHead, AuthorizedRequest)
@@ -93,25 +87,20 @@ final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func apply(_ decision: GateDecision, to head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard case .deciding(let buffered) = state, context.channel.isActive else { return }
         let requestEnded = buffered.contains { if case .end = $0 { true } else { false } }
-        switch decision {
-        case .forward(let authorized):
-            if let user = authorized.user {
-                context.triggerUserOutboundEvent(CallerIdentifiedEvent(user: user), promise: nil)
-            }
+        context.triggerUserOutboundEvent(GateDecidedEvent(decision: decision), promise: nil)
+        switch decision.verdict {
+        case .forward(let target):
             state = .passing
             if !requestEnded && head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 // Only now, after authorization, is the client invited to send its body.
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
-            context.fireChannelRead(wrapInboundOut(.head(head, authorized)))
+            context.fireChannelRead(wrapInboundOut(.head(head, AuthorizedRequest(target: target, user: decision.user))))
             for part in buffered {
                 channelRead(context: context, data: NIOAny(part))
             }
             context.fireChannelReadComplete()
-        case .refuse(let error, let user):
-            if let user {
-                context.triggerUserOutboundEvent(CallerIdentifiedEvent(user: user), promise: nil)
-            }
+        case .refuse(let error):
             state = requestEnded ? .idle : .discarding
             error.write(to: context, version: head.version, closeConnection: !requestEnded, isHTTP2: isHTTP2)
         }

@@ -14,7 +14,8 @@ struct RequestPipeline: Sendable {
     let settings: ServingTLSSettings
     /// Idle HTTP/2 connections are closed after this long (kube-rbac-proxy: 90 s).
     let http2IdleTimeout: Duration
-    let logger: Logger
+    /// Told about every finished exchange (access log, audit log, metrics).
+    let observers: [any ExchangeObserver]
 
     /// Adds HTTP/1.1 handlers at the end of the pipeline (or after `position`).
     func configureHTTP1(
@@ -60,7 +61,7 @@ struct RequestPipeline: Sendable {
 
     private func requestHandlers(isHTTP2: Bool, clientCertificates: [Certificate]) -> [any ChannelHandler] {
         [
-            AccessLogHandler(logger: logger),
+            ExchangeRecorder(observers: observers),
             GateHandler(gate: gate, isHTTP2: isHTTP2, clientCertificates: clientCertificates),
             ForwardingHandler(upstream: upstream, target: upstreamTarget, identityHeaders: identityHeaders, isHTTP2: isHTTP2),
         ]

@@ -1,0 +1,52 @@
+import Foundation
+
+/// Everything known about one exchange when it ends: what the access log, the audit log and the
+/// metrics are made of. Holds no credential.
+public struct ExchangeRecord: Sendable {
+    /// How a CPU profile or trace request met the capture scheduler.
+    public enum CaptureParticipation: Sendable, Hashable {
+        /// It started a capture of its own right away.
+        case started
+        /// It joined a capture with the same parameters that had just started.
+        case joined
+        /// It waited this long for the running capture, then started its own.
+        case queued(wait: Duration)
+    }
+
+    public var start: Date
+    public var duration: Duration = .zero
+    public var clientAddress: String?
+    public var method: String
+    /// The path as the client sent it (cut at 256 bytes).
+    public var path: String
+    /// The pprof parameters of the query (`seconds`, `debug`, `gc`), as Go reads them: first value.
+    public var parameters: [String: String] = [:]
+    public var user: UserInfo?
+    /// The gate's decision, nil when the exchange ended before one (or had no head).
+    public var decision: GateDecision?
+    public var capture: CaptureParticipation?
+    /// The final status sent, nil when none was.
+    public var status: UInt?
+    /// Response body bytes sent.
+    public var bytes = 0
+    /// False when the connection or stream ended before the response did.
+    public var completed = false
+
+    /// The pprof query parameters worth recording.
+    static let recordedParameters = ["seconds", "debug", "gc"]
+}
+
+/// Receives every finished exchange. Called on the exchange's event loop: keep it quick.
+public protocol ExchangeObserver: Sendable {
+    func exchangeEnded(_ record: ExchangeRecord)
+}
+
+/// Sent toward the head of the pipeline when the gate has decided, so the record can hold it.
+struct GateDecidedEvent: Sendable {
+    let decision: GateDecision
+}
+
+/// Sent toward the head of the pipeline when the capture scheduler has placed a request.
+struct CaptureScheduledEvent: Sendable {
+    let participation: ExchangeRecord.CaptureParticipation
+}
