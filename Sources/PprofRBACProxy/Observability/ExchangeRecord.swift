@@ -25,6 +25,9 @@ public struct ExchangeRecord: Sendable {
     /// The gate's decision, nil when the exchange ended before one (or had no head).
     public var decision: GateDecision?
     public var capture: CaptureParticipation?
+    /// From sending the request upstream to the upstream's response head; nil when not forwarded
+    /// or when the upstream never answered.
+    public var upstreamLatency: Duration?
     /// The final status sent, nil when none was.
     public var status: UInt?
     /// Response body bytes sent.
@@ -44,6 +47,11 @@ public protocol ExchangeObserver: Sendable {
 /// Sent toward the head of the pipeline when the gate has decided, so the record can hold it.
 struct GateDecidedEvent: Sendable {
     let decision: GateDecision
+}
+
+/// Sent toward the head of the pipeline when the upstream's response head arrives.
+struct UpstreamRespondedEvent: Sendable {
+    let latency: Duration
 }
 
 /// Sent toward the head of the pipeline when the capture scheduler has placed a request.

@@ -50,6 +50,10 @@ final class ExchangeRecorder: ChannelDuplexHandler {
                 exchanges[0].record.decision = decided.decision
                 exchanges[0].record.user = decided.decision.user
             }
+        case let responded as UpstreamRespondedEvent:
+            if !exchanges.isEmpty {
+                exchanges[0].record.upstreamLatency = responded.latency
+            }
         case let scheduled as CaptureScheduledEvent:
             if !exchanges.isEmpty {
                 exchanges[0].record.capture = scheduled.participation

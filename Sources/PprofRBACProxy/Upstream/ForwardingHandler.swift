@@ -27,6 +27,8 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
         var responseStarted = false
         /// Whether the upstream will keep its connection open after this response.
         var upstreamKeepAlive = true
+        /// When the request head was handed to an upstream connection.
+        var sentAt: ContinuousClock.Instant?
         var retried = false
     }
 
@@ -145,6 +147,7 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
                 }
                 connection.begin(delegate: self)
                 exchange?.connection = connection
+                exchange?.sentAt = .now
                 for part in exchange?.queued ?? [] {
                     connection.write(part)
                 }
@@ -173,6 +176,9 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
         guard let context, exchange != nil else { return }
         switch part {
         case .head(let head):
+            if let sentAt = exchange?.sentAt {
+                context.triggerUserOutboundEvent(UpstreamRespondedEvent(latency: .now - sentAt), promise: nil)
+            }
             exchange?.responseStarted = true
             exchange?.upstreamKeepAlive = head.isKeepAlive
             let relayed = HTTPResponseHead(
