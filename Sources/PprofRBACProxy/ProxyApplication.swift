@@ -195,6 +195,7 @@ public enum ProxyApplication {
                 verbMapping: configuration.verbMapping, resourceAttributes: configFile.resourceAttributes,
                 rewrites: configFile.rewrites
             ),
+            guardrails: PprofGuardrails(maximumCaptureSeconds: configuration.maxCaptureSeconds),
             logger: logger
         )
     }

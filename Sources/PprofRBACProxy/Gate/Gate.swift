@@ -65,16 +65,20 @@ public struct Gate: Sendable {
     public let authenticator: any Authenticator
     public let authorizer: any Authorizer
     public let attributesBuilder: AuthorizationAttributesBuilder
+    /// The pprof guardrails, applied once a request is authorized.
+    public let guardrails: PprofGuardrails
     private let logger: Logger
 
     public init(
         pathPolicy: PathPolicy, authenticator: any Authenticator, authorizer: any Authorizer,
-        attributesBuilder: AuthorizationAttributesBuilder = AuthorizationAttributesBuilder(), logger: Logger
+        attributesBuilder: AuthorizationAttributesBuilder = AuthorizationAttributesBuilder(),
+        guardrails: PprofGuardrails = PprofGuardrails(maximumCaptureSeconds: 300), logger: Logger
     ) {
         self.pathPolicy = pathPolicy
         self.authenticator = authenticator
         self.authorizer = authorizer
         self.attributesBuilder = attributesBuilder
+        self.guardrails = guardrails
         self.logger = logger
     }
 
@@ -89,6 +93,9 @@ public struct Gate: Sendable {
         case .notFound:
             return .refuse(.notFound)
         case .ignore:
+            if let refusal = guardrails.refusal(method: request.method, target: target, headers: request.headers) {
+                return .refuse(refusal)
+            }
             return GateDecision(.forward(target))
         case .authorize:
             break
@@ -147,6 +154,9 @@ public struct Gate: Sendable {
                 decision.verdict = .refuse(.kubernetesAPIUnavailable)
                 return decision
             }
+        }
+        if let refusal = guardrails.refusal(method: request.method, target: target, headers: request.headers) {
+            decision.verdict = .refuse(refusal)
         }
         return decision
     }

@@ -16,6 +16,13 @@ public enum ProxyError: Error, Sendable, Hashable {
     case rewriteValueMissing
     /// The path is outside what the proxy serves.
     case notFound
+    /// A capture endpoint asked with a method whose form body could override the query.
+    case methodNotAllowed(allowed: [String])
+    /// A profile, trace or delta asked for longer than `--max-capture-seconds`.
+    case captureTooLong(seconds: String, maximum: Int)
+    /// A guardrail says not now: the capture queue is full or too long, or the caller has too many
+    /// captures running; try again after `retryAfterSeconds`.
+    case tooManyRequests(String, retryAfterSeconds: Int)
     /// The upstream could not be reached or closed before answering.
     case badGateway(String)
     /// The Kubernetes API could not answer, so nobody can be authenticated or authorized right now.
@@ -31,6 +38,9 @@ public enum ProxyError: Error, Sendable, Hashable {
         case .forbidden, .forbiddenResource: .forbidden
         case .rewriteValueMissing: .badRequest
         case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .captureTooLong: .badRequest
+        case .tooManyRequests: .tooManyRequests
         case .badGateway: .badGateway
         case .kubernetesAPIUnavailable: .serviceUnavailable
         }
@@ -46,6 +56,10 @@ public enum ProxyError: Error, Sendable, Hashable {
             "Forbidden (user=\(user), verb=\(verb), resource=\(resource), subresource=\(subresource))"
         case .rewriteValueMissing: "Bad Request. The request or configuration is malformed."
         case .notFound: "404 page not found"
+        case .methodNotAllowed(let allowed): "Method Not Allowed: use \(allowed.joined(separator: " or "))"
+        case .captureTooLong(let seconds, let maximum):
+            "Bad Request: seconds=\(seconds) is longer than this proxy allows (--max-capture-seconds=\(maximum))"
+        case .tooManyRequests(let reason, let retryAfter): "Too Many Requests: \(reason); retry in \(retryAfter)s"
         case .badGateway(let reason): "Bad Gateway: \(reason)"
         case .kubernetesAPIUnavailable: "Service Unavailable: the Kubernetes API cannot be reached to check credentials; retry later"
         }
@@ -59,8 +73,15 @@ public enum ProxyError: Error, Sendable, Hashable {
         headers.add(name: "x-content-type-options", value: "nosniff")
         headers.add(name: "x-go-pprof", value: "1")
         headers.add(name: "content-length", value: String(body.utf8.count))
-        if case .kubernetesAPIUnavailable = self {
+        switch self {
+        case .kubernetesAPIUnavailable:
             headers.add(name: "retry-after", value: String(Self.retryAfterSeconds))
+        case .tooManyRequests(_, let retryAfter):
+            headers.add(name: "retry-after", value: String(retryAfter))
+        case .methodNotAllowed(let allowed):
+            headers.add(name: "allow", value: allowed.joined(separator: ", "))
+        default:
+            break
         }
         if closeConnection {
             headers.add(name: "connection", value: "close")

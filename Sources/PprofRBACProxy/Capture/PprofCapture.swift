@@ -1,0 +1,102 @@
+import NIOHTTP1
+
+/// What a pprof request captures over time, read from its path and `seconds` exactly as
+/// net/http/pprof reads them.
+public enum PprofCapture: Sendable, Hashable {
+    /// A CPU profile (`/debug/pprof/profile`): the process-wide profiler, one at a time.
+    case cpuProfile(seconds: Int64)
+    /// An execution trace (`/debug/pprof/trace`): the process-wide tracer, one at a time.
+    case trace(seconds: Double)
+    /// A delta profile (`seconds` on heap, allocs, goroutine, block, mutex, threadcreate): waits,
+    /// but does not hold anything exclusive.
+    case delta(profile: String, seconds: Int64)
+
+    /// The named profiles net/http/pprof serves as deltas when `seconds` is given.
+    public static let deltaProfiles: Set<String> = ["heap", "allocs", "goroutine", "block", "mutex", "threadcreate"]
+
+    /// The capture a request asks for, or nil when it asks for none (or one Go refuses by itself,
+    /// such as a delta with an invalid `seconds`). `path` is normalized; `rawQuery` as received.
+    public init?(path: String, rawQuery: String?) {
+        let prefix = "/debug/pprof/"
+        guard path.hasPrefix(prefix) else { return nil }
+        let name = path.dropFirst(prefix.count)
+        // `Request.FormValue`: the first value of the query (bodies are refused on these endpoints).
+        let seconds = rawQuery.flatMap { URLQuery(parsing: $0).values(for: "seconds").first }
+        switch name {
+        case "profile":
+            // `ParseInt`; invalid or not positive means 30.
+            if case .value(let parsed) = GoNumberParsing.parseInt(seconds ?? ""), parsed > 0 {
+                self = .cpuProfile(seconds: parsed)
+            } else {
+                self = .cpuProfile(seconds: 30)
+            }
+        case "trace":
+            // `ParseFloat`; invalid or not positive means 1 (NaN is neither, and stays NaN).
+            if case .value(let parsed) = GoNumberParsing.parseFloat(seconds ?? ""), !(parsed <= 0) {
+                self = .trace(seconds: parsed)
+            } else {
+                self = .trace(seconds: 1)
+            }
+        case _ where Self.deltaProfiles.contains(String(name)):
+            // A non-empty `seconds` makes a delta; Go answers 400 itself unless it is a positive integer.
+            guard let seconds, !seconds.isEmpty,
+                case .value(let parsed) = GoNumberParsing.parseInt(seconds), parsed > 0
+            else { return nil }
+            self = .delta(profile: String(name), seconds: parsed)
+        default:
+            return nil
+        }
+    }
+
+    /// Whether this path could start a capture at all (for any `seconds`): only GET and HEAD may
+    /// reach it, because the form body of other methods would override the query.
+    public static func isCaptureEndpoint(_ path: String) -> Bool {
+        let prefix = "/debug/pprof/"
+        guard path.hasPrefix(prefix) else { return false }
+        let name = String(path.dropFirst(prefix.count))
+        return name == "profile" || name == "trace" || deltaProfiles.contains(name)
+    }
+
+    /// How long the capture runs, in seconds (NaN for a trace Go cannot bound).
+    public var seconds: Double {
+        switch self {
+        case .cpuProfile(let seconds), .delta(_, let seconds): Double(seconds)
+        case .trace(let seconds): seconds
+        }
+    }
+
+    /// `seconds` as the client should read it in an error message.
+    var secondsDescription: String {
+        switch self {
+        case .cpuProfile(let seconds), .delta(_, let seconds): String(seconds)
+        case .trace(let seconds): seconds.isNaN ? "NaN" : String(seconds)
+        }
+    }
+}
+
+/// The pprof guardrails on a request that passed authorization: capture endpoints take GET or
+/// HEAD without a body, and no capture may run longer than `--max-capture-seconds`.
+public struct PprofGuardrails: Sendable {
+    public let maximumCaptureSeconds: Int
+
+    public init(maximumCaptureSeconds: Int) {
+        self.maximumCaptureSeconds = maximumCaptureSeconds
+    }
+
+    /// The refusal for this request, or nil when it may go on.
+    public func refusal(method: HTTPMethod, target: RequestTarget, headers: HTTPHeaders) -> ProxyError? {
+        guard PprofCapture.isCaptureEndpoint(target.path) else { return nil }
+        guard method == .GET || method == .HEAD else {
+            return .methodNotAllowed(allowed: ["GET", "HEAD"])
+        }
+        let declaredLength = headers["content-length"].first.flatMap { Int($0) } ?? 0
+        if declaredLength > 0 || headers.contains(name: "transfer-encoding") {
+            return .badRequest("\(target.path) takes no request body")
+        }
+        guard let capture = PprofCapture(path: target.path, rawQuery: target.rawQuery) else { return nil }
+        guard capture.seconds <= Double(maximumCaptureSeconds) else {
+            return .captureTooLong(seconds: capture.secondsDescription, maximum: maximumCaptureSeconds)
+        }
+        return nil
+    }
+}
