@@ -26,6 +26,10 @@ public enum ProxyApplication {
                     clientCertificateAuthority: configuration.clientCAFile == nil ? nil : clientCertificateAuthority,
                     logger: logger
                 ),
+                captureScheduler: CaptureScheduler(configuration: .init(
+                    joinWindow: configuration.captureJoinWindow, queueTimeout: configuration.captureQueueTimeout,
+                    queueSize: configuration.captureQueueSize, maximumPerUser: configuration.maxCapturesPerUser
+                )),
                 upstream: upstreamPool, upstreamTarget: configuration.upstream,
                 identityHeaders: configuration.identityHeaders, settings: configuration.tls,
                 http2IdleTimeout: .seconds(90), observers: [AccessLog(logger: logger)]

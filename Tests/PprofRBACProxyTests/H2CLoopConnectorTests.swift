@@ -39,14 +39,14 @@ struct H2CLoopConnectorTests {
 
     @Test("concurrent exchanges run at once as streams of one connection")
     func concurrentStreams() async throws {
-        let count = 8
+        let count = 4
         try await PprofServerProcess.with(arguments: ["-h2c"]) { server in
             try await Self.withClient(port: server.port) { client in
                 var exchanges: [RunningExchange] = []
                 for _ in 0..<count {
-                    exchanges.append(try await client.start("/debug/pprof/allocs?seconds=8"))
+                    exchanges.append(try await client.start("/debug/pprof/allocs?seconds=10"))
                 }
-                let simultaneous = try await pollUntil("\(count) delta profiles running at once", timeout: .seconds(10)) {
+                let simultaneous = try await pollUntil("\(count) delta profiles running at once", timeout: .seconds(15)) {
                     let records = try await client.upstreamRequests().filter { $0.path == "/debug/pprof/allocs" && $0.ended == "running" }
                     return records.count == count ? records : nil
                 }

@@ -8,6 +8,8 @@ import X509
 /// with one pipeline per stream; every request gets access log → gate → forwarder.
 struct RequestPipeline: Sendable {
     let gate: Gate
+    /// One CPU profile and one trace at a time, and the per-user capture limit.
+    let captureScheduler: CaptureScheduler
     let upstream: any UpstreamConnector
     let upstreamTarget: UpstreamTarget
     let identityHeaders: IdentityHeaders
@@ -63,6 +65,10 @@ struct RequestPipeline: Sendable {
         [
             ExchangeRecorder(observers: observers),
             GateHandler(gate: gate, isHTTP2: isHTTP2, clientCertificates: clientCertificates),
+            CaptureHandler(
+                scheduler: captureScheduler, upstream: upstream, target: upstreamTarget,
+                identityHeaders: identityHeaders, isHTTP2: isHTTP2
+            ),
             ForwardingHandler(upstream: upstream, target: upstreamTarget, identityHeaders: identityHeaders, isHTTP2: isHTTP2),
         ]
     }

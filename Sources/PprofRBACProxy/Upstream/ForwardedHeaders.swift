@@ -59,4 +59,20 @@ enum ForwardedHeaders {
     private static func connectionListed(_ headers: HTTPHeaders) -> Set<String> {
         Set(headers[canonicalForm: "connection"].map { $0.lowercased() })
     }
+
+    /// The head sent upstream for an authorized request: the target joined onto the upstream URL,
+    /// HTTP/1.1, and the request headers rewritten as above.
+    static func upstreamHead(
+        for head: HTTPRequestHead, authorized: AuthorizedRequest, target: UpstreamTarget,
+        identity: IdentityHeaders, clientAddress: SocketAddress?
+    ) -> HTTPRequestHead {
+        var upstreamHead = head
+        upstreamHead.uri = target.requestTarget(for: authorized.target)
+        upstreamHead.version = .http1_1
+        upstreamHead.headers = request(
+            head.headers, clientAddress: clientAddress, upstreamHost: target.hostHeader,
+            identity: identity, user: authorized.user
+        )
+        return upstreamHead
+    }
 }

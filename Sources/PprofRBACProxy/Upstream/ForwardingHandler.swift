@@ -60,12 +60,9 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head, let authorized):
-            var upstreamHead = head
-            upstreamHead.uri = target.requestTarget(for: authorized.target)
-            upstreamHead.version = .http1_1
-            upstreamHead.headers = ForwardedHeaders.request(
-                head.headers, clientAddress: context.channel.remoteAddress, upstreamHost: target.hostHeader,
-                identity: identityHeaders, user: authorized.user
+            let upstreamHead = ForwardedHeaders.upstreamHead(
+                for: head, authorized: authorized, target: target, identity: identityHeaders,
+                clientAddress: context.channel.remoteAddress
             )
             exchange = Exchange(heldHead: upstreamHead, version: head.version)
             lease(fresh: false)
