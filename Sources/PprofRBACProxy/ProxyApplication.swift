@@ -32,7 +32,7 @@ public enum ProxyApplication {
                 )),
                 upstream: upstreamPool, upstreamTarget: configuration.upstream,
                 identityHeaders: configuration.identityHeaders, settings: configuration.tls,
-                http2IdleTimeout: .seconds(90), observers: [AccessLog(logger: logger)]
+                http2IdleTimeout: .seconds(90), observers: [AccessLog(logger: logger)], logger: logger
             )
             // Shut down in reverse: the proxy drains first, then the endpoints and the TLS watcher stop.
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = []

@@ -6,4 +6,7 @@ struct StaticAuthorizationRule: Sendable {
 
     /// alice may `get` anything under /debug/pprof/.
     static let aliceReadsPprof = StaticAuthorizationRule(user: "alice", verb: "get", path: "/debug/pprof/*")
+
+    /// alice may use any method on /debug/pprof/ (so that guardrails, not RBAC, answer).
+    static let aliceDoesAnything = StaticAuthorizationRule(user: "alice", verb: "\"\"", path: "/debug/pprof/*")
 }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -24,8 +25,8 @@ final class CaptureHandler: ChannelDuplexHandler {
         case passing(user: String?)
         /// Refused before forwarding: the rest of the request is dropped.
         case refused
-        /// Waiting for the running capture of its lane.
-        case waiting(Capture, id: UInt64, since: ContinuousClock.Instant, timeout: Scheduled<Void>)
+        /// Waiting for the running capture of its lane; `shared` is its own capture, made but not started.
+        case waiting(Capture, SharedCapture, since: ContinuousClock.Instant, timeout: Scheduled<Void>)
         /// Taking part in a shared capture.
         case subscribed(Capture, SharedCaptureHandle, subscriberID: UInt64, responseStarted: Bool)
     }
@@ -35,6 +36,7 @@ final class CaptureHandler: ChannelDuplexHandler {
     private let target: UpstreamTarget
     private let identityHeaders: IdentityHeaders
     private let isHTTP2: Bool
+    private let logger: Logger
     private var context: ChannelHandlerContext?
     private var state = State.idle
     /// Whether the current request's `.end` has arrived.
@@ -42,13 +44,14 @@ final class CaptureHandler: ChannelDuplexHandler {
 
     init(
         scheduler: CaptureScheduler, upstream: any UpstreamConnector, target: UpstreamTarget,
-        identityHeaders: IdentityHeaders, isHTTP2: Bool
+        identityHeaders: IdentityHeaders, isHTTP2: Bool, logger: Logger
     ) {
         self.scheduler = scheduler
         self.upstream = upstream
         self.target = target
         self.identityHeaders = identityHeaders
         self.isHTTP2 = isHTTP2
+        self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -114,30 +117,39 @@ final class CaptureHandler: ChannelDuplexHandler {
     private func admit(_ capture: Capture, context: ChannelHandlerContext) {
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        switch scheduler.admit(capture.request, onTurn: { eventLoop.execute { bound.value.turnCame() } }) {
-        case .start(let id):
-            lead(capture, id: id, participation: .started, context: context)
-        case .join(let shared):
+        let id = scheduler.newID()
+        let shared = SharedCapture(id: id, eventLoop: context.eventLoop, scheduler: scheduler)
+        let admission = scheduler.admit(capture.request, id: id, capture: shared.handle) {
+            eventLoop.execute { bound.value.turnCame() }
+        }
+        switch admission {
+        case .start:
+            lead(capture, shared, participation: .started, context: context)
+        case .join(let running):
             let subscriberID = scheduler.newID()
-            state = .subscribed(capture, shared, subscriberID: subscriberID, responseStarted: false)
-            shared.subscribe(subscriberHandle(subscriberID, context: context))
+            state = .subscribed(capture, running, subscriberID: subscriberID, responseStarted: false)
+            running.subscribe(subscriberHandle(subscriberID, context: context))
             context.triggerUserOutboundEvent(CaptureScheduledEvent(participation: .joined), promise: nil)
-        case .wait(let id):
+        case .wait:
             let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(scheduler.configuration.queueTimeout)) {
                 bound.value.waitTimedOut(id)
             }
-            state = .waiting(capture, id: id, since: .now, timeout: timeout)
+            state = .waiting(capture, shared, since: .now, timeout: timeout)
+            logger.debug("capture waiting", metadata: [
+                "lane": "\(capture.request.lane.rawValue)", "seconds": "\(capture.request.seconds)",
+                "waiting": "\(scheduler.occupancy(capture.request.lane).waiting)",
+            ])
         case .refuse(let error):
             scheduler.userFinished(capture.user)
             refuse(error, version: capture.head.version, context: context)
         }
     }
 
-    /// Starts a shared capture with this request as its first subscriber.
+    /// Starts the shared capture with this request as its first subscriber.
     private func lead(
-        _ capture: Capture, id: UInt64, participation: ExchangeRecord.CaptureParticipation, context: ChannelHandlerContext
+        _ capture: Capture, _ shared: SharedCapture, participation: ExchangeRecord.CaptureParticipation,
+        context: ChannelHandlerContext
     ) {
-        let shared = SharedCapture(id: id, eventLoop: context.eventLoop, scheduler: scheduler)
         let subscriberID = scheduler.newID()
         state = .subscribed(capture, shared.handle, subscriberID: subscriberID, responseStarted: false)
         context.triggerUserOutboundEvent(CaptureScheduledEvent(participation: participation), promise: nil)
@@ -151,20 +163,22 @@ final class CaptureHandler: ChannelDuplexHandler {
 
     /// The running capture of this request's lane ended: start this one.
     private func turnCame() {
-        guard case .waiting(let capture, let id, let since, let timeout) = state else { return }
+        guard case .waiting(let capture, let shared, let since, let timeout) = state else { return }
         timeout.cancel()
         guard let context, context.channel.isActive else {
             // Nobody is left to take the turn; pass it on.
             state = .idle
-            scheduler.finished(id)
+            shared.withdraw()
+            scheduler.finished(shared.id)
             scheduler.userFinished(capture.user)
             return
         }
-        lead(capture, id: id, participation: .queued(wait: .now - since), context: context)
+        lead(capture, shared, participation: .queued(wait: .now - since), context: context)
     }
 
     private func waitTimedOut(_ id: UInt64) {
-        guard case .waiting(let capture, id, _, _) = state, let context, scheduler.abandonWait(id) else { return }
+        guard case .waiting(let capture, let shared, _, _) = state, shared.id == id, let context, scheduler.abandonWait(id)
+        else { return }
         scheduler.userFinished(capture.user)
         refuse(
             .tooManyRequests("waited \(scheduler.configuration.queueTimeout) for the \(capture.request.lane)", retryAfterSeconds: 5),
@@ -246,11 +260,12 @@ final class CaptureHandler: ChannelDuplexHandler {
             break
         case .passing(let user):
             if let user { scheduler.userFinished(user) }
-        case .waiting(let capture, let id, _, let timeout):
+        case .waiting(let capture, let shared, _, let timeout):
             timeout.cancel()
-            if !scheduler.abandonWait(id) {
+            if !scheduler.abandonWait(shared.id) {
                 // The turn is already on its way: hand the lane on.
-                scheduler.finished(id)
+                shared.withdraw()
+                scheduler.finished(shared.id)
             }
             scheduler.userFinished(capture.user)
         case .subscribed(let capture, let shared, let subscriberID, _):

@@ -35,12 +35,12 @@ final class CaptureScheduler: Sendable {
 
     /// What a request may do now.
     enum Admission: Sendable {
-        /// Start a capture of its own; report it with `started(_:capture:)` and end it with `finished(_:)`.
-        case start(id: UInt64)
+        /// Start its own capture now, and end it with `finished(_:)`.
+        case start
         /// Subscribe to this running capture.
         case join(SharedCaptureHandle)
-        /// Wait: `onTurn` is called when it may start (then as `.start`), unless abandoned first.
-        case wait(id: UInt64)
+        /// Wait: `onTurn` is called when it may start, unless the wait is abandoned first.
+        case wait
         /// Answer with this error.
         case refuse(ProxyError)
     }
@@ -57,6 +57,7 @@ final class CaptureScheduler: Sendable {
     private struct Waiting {
         var id: UInt64
         var request: Request
+        var capture: SharedCaptureHandle
         var onTurn: @Sendable () -> Void
     }
 
@@ -83,7 +84,7 @@ final class CaptureScheduler: Sendable {
         self.now = now
     }
 
-    /// A fresh identifier, for a subscriber of a shared capture.
+    /// A fresh identifier, for a capture or a subscriber of one.
     func newID() -> UInt64 {
         state.withLockedValue { state in
             state.nextID += 1
@@ -114,17 +115,18 @@ final class CaptureScheduler: Sendable {
         }
     }
 
-    /// Places a CPU profile or trace request.
-    func admit(_ request: Request, onTurn: @escaping @Sendable () -> Void) -> Admission {
+    /// Places a CPU profile or trace request whose capture (made but not started) is `capture`,
+    /// identified by `id`; the capture is joinable from the moment it runs.
+    func admit(
+        _ request: Request, id: UInt64, capture: SharedCaptureHandle, onTurn: @escaping @Sendable () -> Void
+    ) -> Admission {
         state.withLockedValue { state in
             let now = self.now()
             var lane = state.lanes[request.lane, default: LaneState()]
             defer { state.lanes[request.lane] = lane }
-            state.nextID += 1
-            let id = state.nextID
             guard let running = lane.running else {
-                lane.running = Running(id: id, key: request.key, started: now, seconds: request.seconds)
-                return .start(id: id)
+                lane.running = Running(id: id, key: request.key, started: now, seconds: request.seconds, joinable: capture)
+                return .start
             }
             if running.key == request.key, let capture = running.joinable, now - running.started < configuration.joinWindow {
                 return .join(capture)
@@ -142,17 +144,8 @@ final class CaptureScheduler: Sendable {
                     retryAfterSeconds: Self.seconds(wait - configuration.queueTimeout)
                 ))
             }
-            lane.queue.append(Waiting(id: id, request: request, onTurn: onTurn))
-            return .wait(id: id)
-        }
-    }
-
-    /// Makes a started capture joinable (until the join window closes or `stopJoining` is called).
-    func started(_ id: UInt64, capture: SharedCaptureHandle) {
-        state.withLockedValue { state in
-            for lane in Lane.allCases where state.lanes[lane]?.running?.id == id {
-                state.lanes[lane]?.running?.joinable = capture
-            }
+            lane.queue.append(Waiting(id: id, request: request, capture: capture, onTurn: onTurn))
+            return .wait
         }
     }
 
@@ -175,7 +168,10 @@ final class CaptureScheduler: Sendable {
                     lane.running = nil
                     return nil
                 }
-                lane.running = Running(id: waiting.id, key: waiting.request.key, started: now(), seconds: waiting.request.seconds)
+                lane.running = Running(
+                    id: waiting.id, key: waiting.request.key, started: now(), seconds: waiting.request.seconds,
+                    joinable: waiting.capture
+                )
                 return waiting.onTurn
             }
             return nil

@@ -51,7 +51,6 @@ final class SharedCapture: UpstreamResponseDelegate {
 
     /// Leases an upstream connection and sends `head`; joining closes after `joinWindow`.
     func start(head: HTTPRequestHead, upstream: any UpstreamConnector, joinWindow: Duration) {
-        scheduler.started(id, capture: handle)
         eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(joinWindow)) { [self] in closeJoining() }
         upstream.lease(on: eventLoop, fresh: false) { [self] result in
             switch result {
@@ -87,6 +86,16 @@ final class SharedCapture: UpstreamResponseDelegate {
         if case .failed(let error) = phase {
             subscriber.fail(error)
         }
+    }
+
+    /// The request that was to start this capture is gone before starting it: anyone who tries to
+    /// join is turned away to be placed again.
+    func withdraw() {
+        replay = nil
+        for subscriber in subscribers.values {
+            subscriber.handle.joinRefused()
+        }
+        subscribers.removeAll()
     }
 
     /// Removes a subscriber; when none is left the upstream request is closed.

@@ -18,6 +18,7 @@ struct RequestPipeline: Sendable {
     let http2IdleTimeout: Duration
     /// Told about every finished exchange (access log, audit log, metrics).
     let observers: [any ExchangeObserver]
+    let logger: Logger
 
     /// Adds HTTP/1.1 handlers at the end of the pipeline (or after `position`).
     func configureHTTP1(
@@ -67,7 +68,7 @@ struct RequestPipeline: Sendable {
             GateHandler(gate: gate, isHTTP2: isHTTP2, clientCertificates: clientCertificates),
             CaptureHandler(
                 scheduler: captureScheduler, upstream: upstream, target: upstreamTarget,
-                identityHeaders: identityHeaders, isHTTP2: isHTTP2
+                identityHeaders: identityHeaders, isHTTP2: isHTTP2, logger: logger
             ),
             ForwardingHandler(upstream: upstream, target: upstreamTarget, identityHeaders: identityHeaders, isHTTP2: isHTTP2),
         ]

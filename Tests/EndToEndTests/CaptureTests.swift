@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// The pprof guardrails and the capture scheduler, end to end: the upstream's CPU profiler and
+/// tracer are shared, queued and capped instead of answering 500.
+@Suite("Captures", .timeLimit(.minutes(2)))
+struct CaptureTests {
+    private static func profile(
+        _ environment: ProxyEnvironment, seconds: Int, version: HTTPVersion = .http1_1, maxTime: Duration = .seconds(30)
+    ) async throws -> CurlResponse {
+        try await environment.request(
+            "/debug/pprof/profile?seconds=\(seconds)", token: TestUsers.alice.token, httpVersion: version, maxTime: maxTime)
+    }
+
+    @Test("two concurrent 3 s CPU profiles share one upstream capture and get the same bytes")
+    func joined() async throws {
+        try await ProxyEnvironment.withLocalProxy { environment in
+            async let first = Self.profile(environment, seconds: 3, version: .http1_1)
+            async let second = Self.profile(environment, seconds: 3, version: .http2)
+            let (a, b) = try await (first, second)
+            #expect(a.status == 200, "\(a.summary)")
+            #expect(b.status == 200, "\(b.summary)")
+            #expect(a.isGzip && a.body == b.body, "both clients must receive the same profile")
+            let captures = try await environment.upstream.requests().filter { $0.path == "/debug/pprof/profile" }
+            #expect(captures.count == 1, "one capture upstream, not \(captures.count)")
+        }
+    }
+
+    @Test("a CPU profile with other parameters waits for the running one, then runs (no 500)")
+    func queued() async throws {
+        try await ProxyEnvironment.withLocalProxy { environment in
+            async let running = Self.profile(environment, seconds: 3)
+            _ = try await environment.upstream.waitForRequest("the first profile", timeout: .seconds(10)) {
+                $0.rawQuery == "seconds=3"
+            }
+            let queued = try await Self.profile(environment, seconds: 1)
+            #expect(queued.status == 200, "\(queued.summary)")
+            #expect(queued.isGzip)
+            #expect(try await running.status == 200)
+            let captures = try await environment.upstream.requests().filter { $0.path == "/debug/pprof/profile" }
+            #expect(captures.map(\.status) == [200, 200], "the upstream never had two profiles at once")
+        }
+    }
+
+    @Test("a full queue is 429 with Retry-After, in go tool pprof's error format")
+    func queueFull() async throws {
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--capture-queue-size=1", "--max-captures-per-user=5", "-v=4"]) { environment in
+            async let running = Self.profile(environment, seconds: 3)
+            _ = try await environment.upstream.waitForRequest("the first profile", timeout: .seconds(10)) { $0.rawQuery == "seconds=3" }
+            async let waiting = Self.profile(environment, seconds: 2)
+            try await environment.proxy.process.waitForLine(containing: "capture waiting", in: .stderr, timeout: .seconds(10))
+            let refused = try await Self.profile(environment, seconds: 1)
+            #expect(refused.status == 429, "\(refused.summary)")
+            #expect(Int(refused.header("Retry-After") ?? "") ?? 0 >= 1)
+            #expect(refused.header("X-Go-Pprof") == "1")
+            #expect(refused.bodyText.contains("--capture-queue-size"), "\(refused.bodyText)")
+            #expect(try await running.status == 200)
+            #expect(try await waiting.status == 200)
+        }
+    }
+
+    @Test("a waiter whose client leaves is taken out of the queue: it never runs, the next one goes first")
+    func waiterLeaves() async throws {
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--max-captures-per-user=5", "-v=4"]) { environment in
+            async let running = Self.profile(environment, seconds: 3)
+            _ = try await environment.upstream.waitForRequest("the first profile", timeout: .seconds(10)) { $0.rawQuery == "seconds=3" }
+            async let leaving = Self.profile(environment, seconds: 20, maxTime: .seconds(1))
+            try await environment.proxy.process.waitForLine(containing: "capture waiting", in: .stderr, timeout: .seconds(10))
+            async let next = Self.profile(environment, seconds: 1)
+            #expect(try await leaving.exitCode == 28, "curl gave up while waiting")
+            #expect(try await next.status == 200)
+            #expect(try await running.status == 200)
+            let captures = try await environment.upstream.requests().filter { $0.path == "/debug/pprof/profile" }
+            #expect(captures.map(\.rawQuery) == ["seconds=3", "seconds=1"], "the leaver must never reach pprof")
+        }
+    }
+
+    @Test("--max-captures-per-user: one more capture is 429")
+    func perUserLimit() async throws {
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--max-captures-per-user=1"]) { environment in
+            async let running = Self.profile(environment, seconds: 3)
+            _ = try await environment.upstream.waitForRequest("the profile", timeout: .seconds(10)) { $0.rawQuery == "seconds=3" }
+            let delta = try await environment.request("/debug/pprof/heap?seconds=1", token: TestUsers.alice.token)
+            #expect(delta.status == 429, "\(delta.summary)")
+            #expect(delta.bodyText.contains("--max-captures-per-user=1"))
+            #expect(try await environment.request("/debug/pprof/heap", token: TestUsers.alice.token).status == 200, "not a capture")
+            #expect(try await running.status == 200)
+            #expect(try await environment.request("/debug/pprof/heap?seconds=1", token: TestUsers.alice.token).status == 200)
+        }
+    }
+
+    @Test("the capture cap cannot be bypassed: long seconds, duplicate keys, form bodies, other methods")
+    func cap() async throws {
+        let workspace = try TestWorkspace()
+        defer { Task { await workspace.tearDown() } }
+        let anyMethod = try workspace.write(ConfigurationFiles.staticAuthorizationConfig([.aliceDoesAnything]), to: "config.yaml")
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--max-capture-seconds=10", "--config-file", anyMethod]) { environment in
+            func send(_ path: String, method: String? = nil, headers: [String] = [], body: String? = nil) async throws -> CurlResponse {
+                try await Curl.perform(CurlRequest(
+                    url: environment.proxy.baseURL + path, bearerToken: TestUsers.alice.token, method: method,
+                    headers: headers, body: body))
+            }
+            let long = try await send("/debug/pprof/profile?seconds=11")
+            #expect(long.status == 400)
+            #expect(long.bodyText.contains("--max-capture-seconds=10"), "\(long.bodyText)")
+            #expect(long.header("X-Go-Pprof") == "1")
+            #expect(try await send("/debug/pprof/profile").status == 400, "the default 30 s is over the cap")
+            #expect(try await send("/debug/pprof/trace?seconds=3600").status == 400)
+            #expect(try await send("/debug/pprof/heap?seconds=3600").status == 400)
+            #expect(try await send("/debug/pprof/profile?seconds=3600&seconds=1").status == 400)
+            #expect(try await send("/debug/pprof/profile?sec%6Fnds=3600").status == 400)
+            let form = try await send(
+                "/debug/pprof/profile?seconds=1", method: "POST",
+                headers: ["Content-Type: application/x-www-form-urlencoded"], body: "seconds=3600")
+            #expect(form.status == 405)
+            #expect(form.header("Allow") == "GET, HEAD")
+            #expect(try await send("/debug/pprof/profile?seconds=1", method: "PUT", body: "seconds=3600").status == 405)
+            #expect(try await send("/debug/pprof/heap", method: "DELETE").status == 405)
+            let withBody = try await send(
+                "/debug/pprof/profile?seconds=1", headers: ["Content-Type: application/x-www-form-urlencoded"], body: "seconds=3600")
+            #expect(withBody.status == 405, "curl sends a body as POST")
+            #expect(try await environment.upstream.requests().isEmpty, "nothing reached pprof")
+        }
+    }
+}
