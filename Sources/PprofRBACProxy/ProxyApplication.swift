@@ -187,7 +187,7 @@ public enum ProxyApplication {
                 timeToLive: configuration.authorizationCacheTimeToLive
             ))
         }
-        return Gate(
+        var gate = Gate(
             pathPolicy: PathPolicy(allowed: configuration.allowPaths, ignored: configuration.ignorePaths),
             authenticator: UnionAuthenticator(authenticators),
             authorizer: UnionAuthorizer(authorizers),
@@ -197,5 +197,7 @@ public enum ProxyApplication {
             ),
             logger: logger
         )
+        gate.acceptsBasicAuthToken = configuration.allowBasicAuthToken
+        return gate
     }
 }
