@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// Builds the proxy from its configuration (files read, Kubernetes client made, authenticators and
 /// authorizers chained) and runs it until SIGTERM or SIGINT.
 public enum ProxyApplication {
-    public static func run(_ configuration: ProxyConfiguration, logger: Logger) async throws {
+    /// `metrics` is what `/metrics` exports; the executable bootstraps swift-metrics onto its registry.
+    public static func run(_ configuration: ProxyConfiguration, logger: Logger, metrics: ProxyMetrics = ProxyMetrics()) async throws {
         guard configuration.listenAddress != nil || configuration.insecureListenAddress != nil else {
             throw ConfigurationError.missingFlag(
                 flag: "--secure-listen-address", hint: "no listen address provided, e.g. --secure-listen-address=0.0.0.0:8443"
@@ -20,9 +21,19 @@ public enum ProxyApplication {
             let clientCertificateAuthority = ClientCertificateAuthority([])
             let tls = try makeServingTLS(configuration, clientCertificateAuthority: clientCertificateAuthority, logger: logger)
             let upstreamPool = try makeUpstreamPool(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+            var observers: [any ExchangeObserver] = [AccessLog(logger: logger), RequestMetrics(metrics: metrics)]
+            let auditLog: AuditLog? =
+                if let path = configuration.auditLogPath {
+                    try await AuditLog(destination: AuditLog.Destination(path: path), metrics: metrics, logger: logger)
+                } else {
+                    nil
+                }
+            if let auditLog {
+                observers.append(auditLog)
+            }
             let pipeline = RequestPipeline(
                 gate: try makeGate(
-                    configuration, kubernetesClient: kubernetesClient,
+                    configuration, kubernetesClient: kubernetesClient.map { MeasuredReviewClient(wrapping: $0, metrics: metrics) },
                     clientCertificateAuthority: configuration.clientCAFile == nil ? nil : clientCertificateAuthority,
                     logger: logger
                 ),
@@ -32,25 +43,26 @@ public enum ProxyApplication {
                 )),
                 upstream: upstreamPool, upstreamTarget: configuration.upstream,
                 identityHeaders: configuration.identityHeaders, settings: configuration.tls,
-                http2IdleTimeout: .seconds(90), observers: [AccessLog(logger: logger)], logger: logger
+                http2IdleTimeout: .seconds(90), observers: observers, logger: logger
             )
-            // Shut down in reverse: the proxy drains first, then the endpoints and the TLS watcher stop.
+            // Shut down in reverse: the proxy drains first, then the endpoints and the TLS watcher stop,
+            // and the audit log writes its last lines.
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            if let auditLog {
+                services.append(.init(service: auditLog))
+            }
             if let tls {
                 services.append(.init(service: tls))
             }
-            if let port = configuration.proxyEndpointsPort {
-                var checks: [any ReadinessCheck] = [
-                    UpstreamReachability(target: configuration.upstream, eventLoopGroup: eventLoopGroup)
-                ]
-                if let kubernetesClient {
-                    checks.append(KubernetesAPIReachability(client: kubernetesClient))
-                }
-                let host = (configuration.listenAddress ?? configuration.insecureListenAddress)?.host ?? "0.0.0.0"
-                services.append(.init(service: ProxyEndpointsServer(
-                    address: ListenAddress(host: host, port: port), tls: tls, checks: checks,
-                    eventLoopGroup: eventLoopGroup, logger: logger
-                )))
+            var checks: [any ReadinessCheck] = [UpstreamReachability(target: configuration.upstream, eventLoopGroup: eventLoopGroup)]
+            if let kubernetesClient {
+                checks.append(KubernetesAPIReachability(client: kubernetesClient))
+            }
+            for server in try makeEndpointsServers(
+                configuration, tls: tls, proxyGate: pipeline.gate, checks: checks, metrics: metrics,
+                eventLoopGroup: eventLoopGroup, logger: logger
+            ) {
+                services.append(.init(service: server))
             }
             services.append(.init(service: ProxyServer(
                 configuration: .init(
@@ -97,6 +109,50 @@ public enum ProxyApplication {
             source: source, settings: configuration.tls, interval: configuration.certificateReloadInterval,
             clientCertificateAuthority: clientCertificateAuthority, logger: logger
         )
+    }
+
+    /// The listeners of the proxy's own endpoints: `/healthz` and `/readyz` on `--proxy-endpoints-port`;
+    /// `/metrics` on `--metrics-bind-address`, else next to them, else nowhere. `/metrics` asks for
+    /// credentials and a `get` on the non-resource path `/metrics`, as the proxy asks for pprof (the
+    /// same authenticators, authorizers and caches), unless `--metrics-insecure`.
+    static func makeEndpointsServers(
+        _ configuration: ProxyConfiguration, tls: ServingTLSReloader?, proxyGate: Gate, checks: [any ReadinessCheck],
+        metrics: ProxyMetrics, eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) throws -> [ProxyEndpointsServer] {
+        let health = [try PathPattern("/healthz"), try PathPattern("/readyz")]
+        let metricsPath = try PathPattern("/metrics")
+        let unauthenticated = health + (configuration.metricsInsecure ? [metricsPath] : [])
+        func gate(serving paths: [PathPattern]) -> Gate {
+            var gate = Gate(
+                pathPolicy: PathPolicy(allowed: paths, ignored: paths.filter { unauthenticated.contains($0) }),
+                authenticator: proxyGate.authenticator, authorizer: proxyGate.authorizer,
+                attributesBuilder: AuthorizationAttributesBuilder(verbMapping: configuration.verbMapping), logger: logger
+            )
+            gate.acceptsBasicAuthToken = proxyGate.acceptsBasicAuthToken
+            return gate
+        }
+        let host = (configuration.listenAddress ?? configuration.insecureListenAddress)?.host ?? "0.0.0.0"
+        var servers: [ProxyEndpointsServer] = []
+        if let port = configuration.proxyEndpointsPort {
+            let servesMetrics = configuration.metricsBindAddress == nil
+            servers.append(ProxyEndpointsServer(
+                name: "endpoints", address: ListenAddress(host: host, port: port), tls: tls,
+                gate: gate(serving: health + (servesMetrics ? [metricsPath] : [])), checks: checks,
+                metrics: servesMetrics ? metrics : nil, eventLoopGroup: eventLoopGroup, logger: logger
+            ))
+        }
+        if let address = configuration.metricsBindAddress {
+            servers.append(ProxyEndpointsServer(
+                name: "metrics", address: address, tls: tls, gate: gate(serving: [metricsPath]), checks: [],
+                metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger
+            ))
+        }
+        if configuration.metricsBindAddress == nil && configuration.proxyEndpointsPort == nil {
+            logger.info("/metrics is not served: give --metrics-bind-address or --proxy-endpoints-port to serve it")
+        } else if configuration.metricsInsecure {
+            logger.warning("--metrics-insecure: /metrics is served to anyone, without authentication or authorization")
+        }
+        return servers
     }
 
     /// The keep-alive connections to `--upstream`.
@@ -191,7 +247,7 @@ public enum ProxyApplication {
                 timeToLive: configuration.authorizationCacheTimeToLive
             ))
         }
-        return Gate(
+        var gate = Gate(
             pathPolicy: PathPolicy(allowed: configuration.allowPaths, ignored: configuration.ignorePaths),
             authenticator: UnionAuthenticator(authenticators),
             authorizer: UnionAuthorizer(authorizers),
@@ -202,5 +258,7 @@ public enum ProxyApplication {
             guardrails: PprofGuardrails(maximumCaptureSeconds: configuration.maxCaptureSeconds),
             logger: logger
         )
+        gate.acceptsBasicAuthToken = configuration.allowBasicAuthToken
+        return gate
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import Metrics
 import PprofRBACProxy
+import Prometheus
 
 let action: ProxyCommandLine.Action
 do {
@@ -25,8 +27,11 @@ case .run(let configuration, let warnings):
     for warning in warnings {
         logger.warning("\(warning)")
     }
+    // Once per process: whatever records through swift-metrics lands in the registry /metrics exports.
+    let metrics = ProxyMetrics()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
     do {
-        try await ProxyApplication.run(configuration, logger: logger)
+        try await ProxyApplication.run(configuration, logger: logger, metrics: metrics)
     } catch let error as ConfigurationError {
         logger.critical("\(error)")
         exit(1)

@@ -12,9 +12,33 @@ struct CaptureTests {
             "/debug/pprof/profile?seconds=\(seconds)", token: TestUsers.alice.token, httpVersion: version, maxTime: maxTime)
     }
 
+    /// Starts a CPU profile far longer than the test, holding the profiler until the returned task
+    /// is cancelled: that kills its curl, and the proxy then frees the upstream profiler at once.
+    /// (Waiters behind it need a `--capture-queue-timeout` above a minute.)
+    private static func holdProfiler(_ environment: ProxyEnvironment) async throws -> Task<CurlResponse, any Error> {
+        let holder = Task { try await profile(environment, seconds: 60, maxTime: .seconds(90)) }
+        _ = try await environment.upstream.waitForRequest("the long profile", timeout: .seconds(10)) { $0.rawQuery == "seconds=60" }
+        return holder
+    }
+
+    /// The capture metrics, from `/metrics` on the endpoints port (`--metrics-insecure`).
+    private static func captureMetrics(port: Int) async throws -> PrometheusText {
+        try await eventually("/metrics on the endpoints port", timeout: .seconds(10)) {
+            let response = try await Curl.perform(CurlRequest(url: "https://127.0.0.1:\(port)/metrics"))
+            return response.status == 200 ? try PrometheusText(parsing: response.bodyText) : nil
+        }
+    }
+
+    /// The debug lines the capture scheduler has logged so far with `message`.
+    private static func schedulerLines(_ environment: ProxyEnvironment, _ message: String) -> [String] {
+        environment.proxy.process.lines(in: .stderr).filter { $0.contains(message) }
+    }
+
     @Test("two concurrent 3 s CPU profiles share one upstream capture and get the same bytes")
     func joined() async throws {
-        try await ProxyEnvironment.withLocalProxy { environment in
+        let metricsPort = try FreePort.find()
+        let arguments = ["--capture-join-window=20s", "--proxy-endpoints-port", String(metricsPort), "--metrics-insecure"]
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: arguments) { environment in
             async let first = Self.profile(environment, seconds: 3, version: .http1_1)
             async let second = Self.profile(environment, seconds: 3, version: .http2)
             let (a, b) = try await (first, second)
@@ -23,6 +47,9 @@ struct CaptureTests {
             #expect(a.isGzip && a.body == b.body, "both clients must receive the same profile")
             let captures = try await environment.upstream.requests().filter { $0.path == "/debug/pprof/profile" }
             #expect(captures.count == 1, "one capture upstream, not \(captures.count)")
+            let metrics = try await Self.captureMetrics(port: metricsPort)
+            #expect(metrics.value("pprof_rbac_proxy_captures_joined_total", ["kind": "cpu"]) == 1)
+            #expect(metrics.value("pprof_rbac_proxy_captures_running", ["kind": "cpu"]) == 0)
         }
     }
 
@@ -44,48 +71,64 @@ struct CaptureTests {
 
     @Test("a full queue is 429 with Retry-After, in go tool pprof's error format")
     func queueFull() async throws {
-        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--capture-queue-size=1", "--max-captures-per-user=5", "-v=4"]) { environment in
-            async let running = Self.profile(environment, seconds: 3)
-            _ = try await environment.upstream.waitForRequest("the first profile", timeout: .seconds(10)) { $0.rawQuery == "seconds=3" }
-            async let waiting = Self.profile(environment, seconds: 2)
+        let metricsPort = try FreePort.find()
+        let arguments = [
+            "--capture-queue-size=1", "--capture-queue-timeout=5m", "--max-captures-per-user=5", "-v=4",
+            "--proxy-endpoints-port", String(metricsPort), "--metrics-insecure",
+        ]
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: arguments) { environment in
+            let holder = try await Self.holdProfiler(environment)
+            async let waiting = Self.profile(environment, seconds: 1)
             try await environment.proxy.process.waitForLine(containing: "capture waiting", in: .stderr, timeout: .seconds(10))
-            let refused = try await Self.profile(environment, seconds: 1)
+            let refused = try await Self.profile(environment, seconds: 2)
             #expect(refused.status == 429, "\(refused.summary)")
             #expect(Int(refused.header("Retry-After") ?? "") ?? 0 >= 1)
             #expect(refused.header("X-Go-Pprof") == "1")
             #expect(refused.bodyText.contains("--capture-queue-size"), "\(refused.bodyText)")
-            #expect(try await running.status == 200)
-            #expect(try await waiting.status == 200)
+            let metrics = try await Self.captureMetrics(port: metricsPort)
+            #expect(metrics.value("pprof_rbac_proxy_captures_running", ["kind": "cpu"]) == 1)
+            #expect(metrics.value("pprof_rbac_proxy_captures_queued", ["kind": "cpu"]) == 1)
+            #expect(metrics.value("pprof_rbac_proxy_captures_queued", ["kind": "trace"]) == 0)
+            holder.cancel()
+            #expect(try await waiting.status == 200, "the waiter runs once the profiler is released")
         }
     }
 
     @Test("a waiter whose client leaves is taken out of the queue: it never runs, the next one goes first")
     func waiterLeaves() async throws {
-        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--max-captures-per-user=5", "-v=4"]) { environment in
-            async let running = Self.profile(environment, seconds: 3)
-            _ = try await environment.upstream.waitForRequest("the first profile", timeout: .seconds(10)) { $0.rawQuery == "seconds=3" }
-            async let leaving = Self.profile(environment, seconds: 20, maxTime: .seconds(1))
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--capture-queue-timeout=5m", "--max-captures-per-user=5", "-v=4"]) { environment in
+            let holder = try await Self.holdProfiler(environment)
+            let leaving = Task { try await Self.profile(environment, seconds: 20) }
             try await environment.proxy.process.waitForLine(containing: "capture waiting", in: .stderr, timeout: .seconds(10))
+            leaving.cancel()
+            let left = try await environment.proxy.process.waitForLine(containing: "capture waiter left", in: .stderr, timeout: .seconds(10))
+            #expect(left.contains("waiting=0"), "the queue is empty again: \(left)")
+
             async let next = Self.profile(environment, seconds: 1)
-            #expect(try await leaving.exitCode == 28, "curl gave up while waiting")
+            let nextWaits = try await eventually("the next profile to queue", timeout: .seconds(10)) {
+                Self.schedulerLines(environment, "capture waiting").dropFirst().first
+            }
+            #expect(nextWaits.contains("waiting=1"), "only the next one waits: \(nextWaits)")
+            holder.cancel()
             #expect(try await next.status == 200)
-            #expect(try await running.status == 200)
             let captures = try await environment.upstream.requests().filter { $0.path == "/debug/pprof/profile" }
-            #expect(captures.map(\.rawQuery) == ["seconds=3", "seconds=1"], "the leaver must never reach pprof")
+            #expect(captures.map(\.rawQuery) == ["seconds=60", "seconds=1"], "the leaver must never reach pprof")
         }
     }
 
     @Test("--max-captures-per-user: one more capture is 429")
     func perUserLimit() async throws {
         try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--max-captures-per-user=1"]) { environment in
-            async let running = Self.profile(environment, seconds: 3)
-            _ = try await environment.upstream.waitForRequest("the profile", timeout: .seconds(10)) { $0.rawQuery == "seconds=3" }
+            let holder = try await Self.holdProfiler(environment)
             let delta = try await environment.request("/debug/pprof/heap?seconds=1", token: TestUsers.alice.token)
             #expect(delta.status == 429, "\(delta.summary)")
             #expect(delta.bodyText.contains("--max-captures-per-user=1"))
             #expect(try await environment.request("/debug/pprof/heap", token: TestUsers.alice.token).status == 200, "not a capture")
-            #expect(try await running.status == 200)
-            #expect(try await environment.request("/debug/pprof/heap?seconds=1", token: TestUsers.alice.token).status == 200)
+            holder.cancel()
+            try await eventually("the capture slot to be released", timeout: .seconds(15)) {
+                let retry = try await environment.request("/debug/pprof/heap?seconds=1", token: TestUsers.alice.token)
+                return retry.status == 200 ? retry : nil
+            }
         }
     }
 

@@ -119,11 +119,14 @@ final class ChildProcess: TestResource, @unchecked Sendable {
     }
 
     /// Waits for the process to exit and for its output to be read to the end; returns the status.
+    ///
+    /// Once it has exited, its output gets a few more seconds to reach end-of-file: a process
+    /// started at the same moment elsewhere in the test run may briefly hold a copy of the pipe.
     @discardableResult
     func waitForExit(timeout: Duration) async throws -> Int32 {
-        try await eventually("\(name) to exit", timeout: timeout) {
-            output.isComplete ? exitStatus : nil
-        }
+        let status = try await eventually("\(name) to exit", timeout: timeout) { exitStatus }
+        _ = try? await eventually("\(name)'s output to end", timeout: .seconds(5)) { output.isComplete ? true : nil }
+        return status
     }
 
     func send(signal: Int32) {

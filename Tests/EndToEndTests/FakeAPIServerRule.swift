@@ -7,4 +7,7 @@ struct FakeAPIServerRule: Encodable, Sendable {
 
     /// The grant the tests assume: alice may `get` the pprof paths, nobody else anything.
     static let aliceReadsPprof = FakeAPIServerRule(user: "alice", paths: ["/debug/pprof", "/debug/pprof/*"], verbs: ["get"])
+
+    /// alice may also `get` the proxy's `/metrics`.
+    static let aliceReadsMetrics = FakeAPIServerRule(user: "alice", paths: ["/metrics"], verbs: ["get"])
 }

@@ -7,6 +7,13 @@ struct ProxyEnvironment: Sendable {
     let upstream: PprofServer
     let proxy: ProxyProcess
 
+    /// The `--audit-log-path` in the workspace (`auditLog: true`); every file starting with this name
+    /// is checked for secrets when the test ends.
+    static let auditLogName = "audit.log"
+
+    /// The audit log of this environment's proxy, when it was started with `auditLog: true`.
+    var auditLogPath: String { workspace.path(Self.auditLogName) }
+
     /// Sends a request through the proxy; `path` may carry a query and is sent as is.
     func request(
         _ path: String,
@@ -25,19 +32,24 @@ struct ProxyEnvironment: Sendable {
     }
 
     /// Runs `body` against a proxy in Kubernetes mode: a kubeconfig pointing at a fresh fake API
-    /// server (which knows `TestUsers` and grants alice the pprof paths), plus `proxyArguments`.
+    /// server (which knows `TestUsers` and grants `rules`, by default alice the pprof paths), plus
+    /// `proxyArguments`, plus an `--audit-log-path` in the workspace with `auditLog`.
     static func withKubernetesProxy(
         proxyArguments: [String] = [],
+        rules: [FakeAPIServerRule] = [.aliceReadsPprof],
+        auditLog: Bool = false,
         _ body: (ProxyEnvironment, FakeAPIServer) async throws -> Void
     ) async throws {
         try await using(try TestWorkspace()) { workspace in
-            try await using(try await FakeAPIServer.start(in: workspace)) { apiServer in
+            try await using(try await FakeAPIServer.start(in: workspace, rules: rules)) { apiServer in
                 let kubeconfig = try workspace.write(
                     ConfigurationFiles.kubeconfig(
                         server: apiServer.url, certificateAuthority: apiServer.certificateAuthority,
                         token: TestUsers.proxyCallerToken),
                     to: "kubeconfig")
-                try await withProxy(in: workspace, arguments: ["--kubeconfig", kubeconfig] + proxyArguments) { environment in
+                let audit = auditLog ? ["--audit-log-path", workspace.path(auditLogName)] : []
+                let arguments = ["--kubeconfig", kubeconfig] + proxyArguments + audit
+                try await withProxy(in: workspace, arguments: arguments) { environment in
                     try await body(environment, apiServer)
                 }
             }
@@ -61,7 +73,7 @@ struct ProxyEnvironment: Sendable {
     }
 
     /// Starts a pprof-server and a proxy in front of it, runs `body`, checks that no secret leaked
-    /// into the proxy's output, and stops both.
+    /// into the proxy's output or its audit log, and stops both.
     private static func withProxy(
         in workspace: TestWorkspace,
         arguments: [String],
@@ -71,8 +83,22 @@ struct ProxyEnvironment: Sendable {
             try await using(try await ProxyProcess.start(upstream: upstream.upstreamURL, arguments: arguments)) { proxy in
                 try await body(ProxyEnvironment(workspace: workspace, upstream: upstream, proxy: proxy))
                 expectNoSecrets(in: proxy.process)
+                try expectNoSecrets(inFilesStartingWith: auditLogName, in: workspace)
             }
         }
+    }
+}
+
+/// Fails the current test if any token a test handed out appears in a file of `workspace` whose
+/// name starts with `prefix` (the audit log and its rotated copies).
+func expectNoSecrets(
+    inFilesStartingWith prefix: String, in workspace: TestWorkspace, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let names = try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path).filter { $0.hasPrefix(prefix) }
+    for name in names {
+        let contents = try String(contentsOfFile: workspace.path(name), encoding: .utf8)
+        let leaked = TestUsers.secrets.filter { contents.contains($0) }
+        #expect(leaked.isEmpty, "\(name) holds bearer tokens: \(leaked)", sourceLocation: sourceLocation)
     }
 }
 

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOEmbedded
+import Prometheus
 import Testing
 
 @testable import PprofRBACProxy
@@ -9,10 +10,13 @@ struct CaptureSchedulerTests {
     let clock = ManualClock()
     let loop = EmbeddedEventLoop()
 
-    func scheduler(queueSize: Int = 2, queueTimeout: Duration = .seconds(60), perUser: Int = 2) -> CaptureScheduler {
+    func scheduler(
+        queueSize: Int = 2, queueTimeout: Duration = .seconds(60), perUser: Int = 2,
+        metrics: CaptureMetrics = CaptureMetrics(factory: PrometheusMetricsFactory())
+    ) -> CaptureScheduler {
         CaptureScheduler(
             configuration: .init(joinWindow: .seconds(2), queueTimeout: queueTimeout, queueSize: queueSize, maximumPerUser: perUser),
-            now: clock.now
+            metrics: metrics, now: clock.now
         )
     }
 
@@ -110,5 +114,26 @@ struct CaptureSchedulerTests {
         #expect(reason.contains("--max-captures-per-user=2"))
         scheduler.userFinished("alice")
         #expect(scheduler.admitUser("alice") == nil)
+    }
+
+    @Test("captures running, queued and joined are published by kind, at 0 before the first capture")
+    func metrics() {
+        let registry = PrometheusCollectorRegistry()
+        let scheduler = scheduler(metrics: CaptureMetrics(factory: PrometheusMetricsFactory(registry: registry)))
+        func exported() -> String { String(decoding: registry.emitToBuffer(), as: UTF8.self) }
+        #expect(exported().contains(#"pprof_rbac_proxy_captures_running{kind="trace"} 0"#))
+        #expect(exported().contains(#"pprof_rbac_proxy_captures_joined_total{kind="cpu"} 0"#))
+
+        let running = admit(cpu(3), to: scheduler).id
+        _ = admit(cpu(3), to: scheduler)
+        let waiting = admit(cpu(5), to: scheduler).id
+        #expect(exported().contains(#"pprof_rbac_proxy_captures_running{kind="cpu"} 1"#))
+        #expect(exported().contains(#"pprof_rbac_proxy_captures_queued{kind="cpu"} 1"#))
+        #expect(exported().contains(#"pprof_rbac_proxy_captures_joined_total{kind="cpu"} 1"#))
+
+        #expect(scheduler.abandonWait(waiting))
+        #expect(exported().contains(#"pprof_rbac_proxy_captures_queued{kind="cpu"} 0"#))
+        scheduler.finished(running)
+        #expect(exported().contains(#"pprof_rbac_proxy_captures_running{kind="cpu"} 0"#))
     }
 }

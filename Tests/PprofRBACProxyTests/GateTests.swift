@@ -78,6 +78,21 @@ struct GateTests {
         #expect(basic.isVerdict(.refuse(.unauthorized), user: nil))
     }
 
+    @Test("--allow-basic-auth-token: the password of Basic credentials is the bearer token")
+    func basicAuthToken() async throws {
+        var basicGate = gate
+        basicGate.acceptsBasicAuthToken = true
+        let headers: HTTPHeaders = ["Authorization": "Basic eDphbGljZS10b2tlbg=="]  // x:alice-token
+        let decision = await basicGate.decide(GateRequest(method: .GET, target: "/debug/pprof/heap", headers: headers))
+        #expect(decision.isVerdict(.forward(try RequestTarget(parsing: "/debug/pprof/heap")), user: alice))
+        let malformed = await basicGate.decide(GateRequest(
+            method: .GET, target: "/debug/pprof/heap", headers: ["Authorization": "Basic not-base64"]
+        ))
+        #expect(malformed.isVerdict(.refuse(.unauthorized), user: nil))
+        let unflagged = await gate.decide(GateRequest(method: .GET, target: "/debug/pprof/heap", headers: headers))
+        #expect(unflagged.isVerdict(.refuse(.unauthorized), user: nil))
+    }
+
     @Test("two Authorization headers are 400")
     func twoAuthorizationHeaders() async {
         let decision = await gate.decide(GateRequest(

@@ -1,6 +1,8 @@
+import Foundation
 import NIOHTTP1
 
-/// Reads the bearer token of a request the way Kubernetes does (`Authorization: Bearer <token>`).
+/// Reads the bearer token of a request the way Kubernetes does (`Authorization: Bearer <token>`),
+/// and, when allowed, from `Authorization: Basic base64(anything:<token>)` for `go tool pprof`.
 public enum BearerToken {
     /// Longer tokens are refused without asking anyone: no real Kubernetes token comes near this.
     public static let maximumLength = 16 * 1024
@@ -10,15 +12,35 @@ public enum BearerToken {
         case multipleAuthorizationHeaders
     }
 
-    /// The token, or nil when there is none: no header, another scheme, an empty or oversized token.
-    public static func extract(from headers: HTTPHeaders) throws(HeaderError) -> String? {
+    /// The token, or nil when there is none: no header, another scheme, an empty or oversized token,
+    /// or, with `acceptingBasic`, a Basic header that is not base64 of UTF-8 `user:token`.
+    public static func extract(from headers: HTTPHeaders, acceptingBasic: Bool = false) throws(HeaderError) -> String? {
         let values = headers["authorization"]
         guard values.count <= 1 else { throw .multipleAuthorizationHeaders }
         guard let value = values.first else { return nil }
         let parts = value.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1]
+        guard parts.count >= 2 else { return nil }
+        let token: Substring
+        switch parts[0].lowercased() {
+        case "bearer":
+            token = parts[1]
+        case "basic" where acceptingBasic && parts.count == 2:
+            guard let password = basicPassword(parts[1]) else { return nil }
+            token = password
+        default:
+            return nil
+        }
         guard !token.isEmpty, token.utf8.count <= maximumLength else { return nil }
         return String(token)
+    }
+
+    /// The password of Basic credentials (`base64(user:password)`), nil when they cannot be decoded.
+    private static func basicPassword(_ credentials: Substring) -> Substring? {
+        guard credentials.utf8.count <= maximumLength * 2,
+            let decoded = Data(base64Encoded: String(credentials)),
+            let text = String(data: decoded, encoding: .utf8),
+            let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return text[text.index(after: colon)...]
     }
 }

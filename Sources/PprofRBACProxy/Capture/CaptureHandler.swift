@@ -268,6 +268,10 @@ final class CaptureHandler: ChannelDuplexHandler {
                 scheduler.finished(shared.id)
             }
             scheduler.userFinished(capture.user)
+            logger.debug("capture waiter left", metadata: [
+                "lane": "\(capture.request.lane.rawValue)", "seconds": "\(capture.request.seconds)",
+                "waiting": "\(scheduler.occupancy(capture.request.lane).waiting)",
+            ])
         case .subscribed(let capture, let shared, let subscriberID, _):
             shared.unsubscribe(subscriberID)
             scheduler.userFinished(capture.user)

@@ -77,10 +77,15 @@ final class CaptureScheduler: Sendable {
 
     let configuration: Configuration
     private let now: @Sendable () -> ContinuousClock.Instant
+    private let metrics: CaptureMetrics
     private let state = NIOLockedValueBox(State())
 
-    init(configuration: Configuration, now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+    init(
+        configuration: Configuration, metrics: CaptureMetrics = CaptureMetrics(),
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+    ) {
         self.configuration = configuration
+        self.metrics = metrics
         self.now = now
     }
 
@@ -123,12 +128,13 @@ final class CaptureScheduler: Sendable {
         state.withLockedValue { state in
             let now = self.now()
             var lane = state.lanes[request.lane, default: LaneState()]
-            defer { state.lanes[request.lane] = lane }
+            defer { store(lane, as: request.lane, in: &state) }
             guard let running = lane.running else {
                 lane.running = Running(id: id, key: request.key, started: now, seconds: request.seconds, joinable: capture)
                 return .start
             }
             if running.key == request.key, let capture = running.joinable, now - running.started < configuration.joinWindow {
+                metrics.joined(request.lane)
                 return .join(capture)
             }
             let wait = expectedWait(lane, at: now)
@@ -163,7 +169,7 @@ final class CaptureScheduler: Sendable {
         let next: (@Sendable () -> Void)? = state.withLockedValue { state in
             for laneName in Lane.allCases where state.lanes[laneName]?.running?.id == id {
                 var lane = state.lanes[laneName, default: LaneState()]
-                defer { state.lanes[laneName] = lane }
+                defer { store(lane, as: laneName, in: &state) }
                 guard let waiting = lane.queue.popFirst() else {
                     lane.running = nil
                     return nil
@@ -183,9 +189,10 @@ final class CaptureScheduler: Sendable {
     /// had already been given its turn.
     func abandonWait(_ id: UInt64) -> Bool {
         state.withLockedValue { state in
-            for lane in Lane.allCases {
-                if let index = state.lanes[lane]?.queue.firstIndex(where: { $0.id == id }) {
-                    state.lanes[lane]?.queue.remove(at: index)
+            for laneName in Lane.allCases {
+                if var lane = state.lanes[laneName], let index = lane.queue.firstIndex(where: { $0.id == id }) {
+                    lane.queue.remove(at: index)
+                    store(lane, as: laneName, in: &state)
                     return true
                 }
             }
@@ -199,6 +206,12 @@ final class CaptureScheduler: Sendable {
             let laneState = state.lanes[lane, default: LaneState()]
             return (laneState.running == nil ? 0 : 1, laneState.queue.count)
         }
+    }
+
+    /// Saves a lane's new state and publishes its occupancy.
+    private func store(_ lane: LaneState, as name: Lane, in state: inout State) {
+        state.lanes[name] = lane
+        metrics.occupancyChanged(name, running: lane.running == nil ? 0 : 1, queued: lane.queue.count)
     }
 
     /// The expected wait for a request joining the back of `lane`'s queue now.

@@ -61,6 +61,8 @@ public struct GateDecision: Sendable, Hashable {
 /// Decides from the request head alone whether a request may reach the upstream: path policy, then
 /// authentication, then authorization. Nothing is forwarded without a positive decision.
 public struct Gate: Sendable {
+    /// `--allow-basic-auth-token`: the password of `Authorization: Basic` counts as a bearer token.
+    public var acceptsBasicAuthToken = false
     public let pathPolicy: PathPolicy
     public let authenticator: any Authenticator
     public let authorizer: any Authorizer
@@ -103,7 +105,7 @@ public struct Gate: Sendable {
 
         let token: String?
         do {
-            token = try BearerToken.extract(from: request.headers)
+            token = try BearerToken.extract(from: request.headers, acceptingBasic: acceptsBasicAuthToken)
         } catch {
             return .refuse(.badRequest("more than one Authorization header"))
         }

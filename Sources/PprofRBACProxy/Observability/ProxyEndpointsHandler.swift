@@ -1,31 +1,35 @@
 import NIOCore
 import NIOHTTP1
 
-/// Answers the `--proxy-endpoints-port`: `/healthz` is always "ok" (the process serves), `/readyz`
-/// is "ok" only while every readiness check passes; everything else is 404. Nothing is proxied here.
+/// Answers the proxy's own endpoints behind a `GateHandler` (whose path policy decides which of
+/// them a listener serves and which need credentials): `/healthz` is always "ok" (the process
+/// serves), `/readyz` is "ok" only while every readiness check passes, `/metrics` is the Prometheus
+/// text. Nothing is proxied here.
 final class ProxyEndpointsHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = AuthorizedRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let checks: [any ReadinessCheck]
-    private var path: Substring?
-    private var version = HTTPVersion.http1_1
+    private let metrics: ProxyMetrics?
+    private var request: (path: String, head: HTTPRequestHead)?
 
-    init(checks: [any ReadinessCheck]) {
+    init(checks: [any ReadinessCheck], metrics: ProxyMetrics? = nil) {
         self.checks = checks
+        self.metrics = metrics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head):
-            path = head.uri.prefix { $0 != "?" }
-            version = head.version
+        case .head(let head, let authorized):
+            request = (authorized.target.path, head)
         case .body:
             break
         case .end:
+            guard let (path, head) = request else { return }
+            request = nil
             switch path {
             case "/healthz":
-                respond(.ok, "ok", context: context)
+                respond(.ok, text: "ok", to: head, context: context)
             case "/readyz":
                 let checks = self.checks
                 let promise = context.eventLoop.makePromise(of: [String].self)
@@ -41,26 +45,46 @@ final class ProxyEndpointsHandler: ChannelInboundHandler {
                 }
                 promise.futureResult.assumeIsolated().whenSuccess { problems in
                     if problems.isEmpty {
-                        self.respond(.ok, "ok", context: context)
+                        self.respond(.ok, text: "ok", to: head, context: context)
                     } else {
-                        self.respond(.serviceUnavailable, "not ready: " + problems.sorted().joined(separator: "; "), context: context)
+                        let text = "not ready: " + problems.sorted().joined(separator: "; ")
+                        self.respond(.serviceUnavailable, text: text, to: head, context: context)
                     }
                 }
+            case "/metrics":
+                if let metrics {
+                    respond(
+                        .ok, body: context.channel.allocator.buffer(bytes: metrics.exposition()),
+                        contentType: "text/plain; version=0.0.4; charset=utf-8", to: head, context: context
+                    )
+                } else {
+                    respond(.notFound, text: "404 page not found", to: head, context: context)
+                }
             default:
-                respond(.notFound, "404 page not found", context: context)
+                respond(.notFound, text: "404 page not found", to: head, context: context)
             }
-            path = nil
         }
     }
 
-    private func respond(_ status: HTTPResponseStatus, _ text: String, context: ChannelHandlerContext) {
-        let body = text + "\n"
+    private func respond(_ status: HTTPResponseStatus, text: String, to request: HTTPRequestHead, context: ChannelHandlerContext) {
+        respond(
+            status, body: context.channel.allocator.buffer(string: text + "\n"), contentType: "text/plain; charset=utf-8",
+            to: request, context: context
+        )
+    }
+
+    private func respond(
+        _ status: HTTPResponseStatus, body: ByteBuffer, contentType: String, to request: HTTPRequestHead,
+        context: ChannelHandlerContext
+    ) {
         var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        headers.add(name: "content-type", value: contentType)
         headers.add(name: "x-content-type-options", value: "nosniff")
-        headers.add(name: "content-length", value: String(body.utf8.count))
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
+        if request.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 }

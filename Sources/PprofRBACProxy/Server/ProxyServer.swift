@@ -109,6 +109,7 @@ final class ProxyServer: Service {
         }
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(sslHandler)
+            try channel.pipeline.syncOperations.addHandler(TLSHandshakeFailureCounter(listener: "proxy"))
         }.flatMap {
             channel.configureHTTP2SecureUpgrade(
                 h2ChannelConfigurator: { channel in

@@ -47,6 +47,7 @@ final class ServingTLSReloader: Service, Sendable {
         let contents = try Self.read(source)
         let tls = try Self.load(source, contents: contents, settings: settings)
         clientCertificateAuthority.replace(with: tls.clientCertificateAuthority)
+        ServingCertificateExpiry.record(tls)
         self.loaded = NIOLockedValueBox(Loaded(tls: tls, fileContents: contents))
     }
 
@@ -84,6 +85,7 @@ final class ServingTLSReloader: Service, Sendable {
             let tls = try Self.load(source, contents: contents, settings: settings)
             loaded.withLockedValue { $0 = Loaded(tls: tls, fileContents: contents) }
             clientCertificateAuthority.replace(with: tls.clientCertificateAuthority)
+            ServingCertificateExpiry.record(tls)
             logger.info("serving certificate and client CA reloaded")
         } catch {
             reportRejected(contents, error: error)

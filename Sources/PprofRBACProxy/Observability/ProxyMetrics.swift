@@ -1,0 +1,125 @@
+import Prometheus
+
+/// The proxy's metrics, kept in one Prometheus registry and exposed at `/metrics`.
+///
+/// What the proxy's own observers and decorators measure is recorded here directly, with help texts.
+/// Code deep in the server (TLS handshake failures, the serving certificate's expiry, the capture
+/// scheduler) records through swift-metrics instead; the executable bootstraps swift-metrics onto
+/// this same registry, so `/metrics` exports both. Tests make a fresh instance each.
+public final class ProxyMetrics: Sendable {
+    /// Every metric name starts with this.
+    static let prefix = "pprof_rbac_proxy_"
+
+    /// Counted by `TLSHandshakeFailureCounter` through swift-metrics.
+    static let tlsHandshakeFailures = prefix + "tls_handshake_failures_total"
+    /// Set by `ServingCertificateExpiry` through swift-metrics.
+    static let servingCertificateExpiry = prefix + "serving_certificate_expiry_timestamp_seconds"
+
+    /// From milliseconds (index pages, heap profiles) to the longest captures (`--max-capture-seconds`).
+    static let requestDurationBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
+    ]
+    /// A TokenReview or SubjectAccessReview call, up to the default `--kube-api-timeout`.
+    static let kubernetesAPIBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    public let registry: PrometheusCollectorRegistry
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        for result in CacheLookup.allCases {
+            counter("authentication_cache_lookups_total", ["result": result.rawValue], help: Help.authenticationCache)
+            counter("authorization_cache_lookups_total", ["result": result.rawValue], help: Help.authorizationCache)
+        }
+        for reason in AuditLineDropReason.allCases {
+            counter("audit_lines_dropped_total", ["reason": reason.rawValue], help: Help.auditLinesDropped)
+        }
+    }
+
+    /// The registry's metrics in the Prometheus text format (version 0.0.4).
+    func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+
+    /// One exchange ended: its status (`none` when no response head was sent), its endpoint, how long it took,
+    /// and whether it was cut short.
+    func requestEnded(endpoint: String, code: String, duration: Duration, completed: Bool) {
+        counter("requests_total", ["code": code, "endpoint": endpoint], help: Help.requests).increment()
+        histogram("request_duration_seconds", ["endpoint": endpoint], buckets: Self.requestDurationBuckets, help: Help.requestDuration)
+            .record(duration)
+        if !completed {
+            counter("requests_aborted_total", ["endpoint": endpoint], help: Help.requestsAborted).increment()
+        }
+    }
+
+    /// Whether a TokenReview answer came from the cache.
+    func authenticationCacheLookup(_ lookup: CacheLookup) {
+        counter("authentication_cache_lookups_total", ["result": lookup.rawValue], help: Help.authenticationCache).increment()
+    }
+
+    /// Whether a SubjectAccessReview answer came from the cache.
+    func authorizationCacheLookup(_ lookup: CacheLookup) {
+        counter("authorization_cache_lookups_total", ["result": lookup.rawValue], help: Help.authorizationCache).increment()
+    }
+
+    /// The upstream answered a forwarded request: how long its response head took, and the body bytes relayed.
+    func upstreamResponded(endpoint: String, latency: Duration, bytes: Int) {
+        histogram("upstream_latency_seconds", ["endpoint": endpoint], buckets: Self.requestDurationBuckets, help: Help.upstreamLatency)
+            .record(latency)
+        counter("upstream_response_bytes_total", ["endpoint": endpoint], help: Help.upstreamBytes).increment(by: Int64(bytes))
+    }
+
+    /// One Kubernetes API call ended, successfully or not.
+    func kubernetesAPICallEnded(_ call: KubernetesAPICall, duration: Duration) {
+        histogram(
+            "kubernetes_api_request_duration_seconds", ["call": call.rawValue], buckets: Self.kubernetesAPIBuckets,
+            help: Help.kubernetesAPIDuration
+        ).record(duration)
+    }
+
+    /// One Kubernetes API call failed.
+    func kubernetesAPICallFailed(_ call: KubernetesAPICall, kind: KubernetesAPIErrorKind) {
+        counter("kubernetes_api_errors_total", ["call": call.rawValue, "kind": kind.rawValue], help: Help.kubernetesAPIErrors)
+            .increment()
+    }
+
+    /// Audit lines that were not written.
+    func auditLinesDropped(_ count: Int, reason: AuditLineDropReason) {
+        counter("audit_lines_dropped_total", ["reason": reason.rawValue], help: Help.auditLinesDropped).increment(by: Int64(count))
+    }
+
+    @discardableResult
+    private func counter(_ name: String, _ labels: KeyValuePairs<String, String>, help: String) -> Counter {
+        registry.makeCounter(descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) })
+    }
+
+    private func histogram(
+        _ name: String, _ labels: KeyValuePairs<String, String>, buckets: [Duration], help: String
+    ) -> DurationHistogram {
+        registry.makeDurationHistogram(
+            descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) }, buckets: buckets
+        )
+    }
+
+    private func descriptor(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: Self.prefix + name, unitName: "", helpText: help)
+    }
+
+    /// The `# HELP` texts.
+    private enum Help {
+        static let requests = "Requests answered, by status code (none: no response head was sent) and pprof endpoint."
+        static let requestsAborted = "Requests whose connection or stream ended before the response did, by pprof endpoint."
+        static let requestDuration = "Time from the request head to the end of the response, by pprof endpoint."
+        static let authenticationCache = "TokenReview answers taken from the token cache (hit) or asked for (miss)."
+        static let authorizationCache = "SubjectAccessReview answers taken from the decision cache (hit) or asked for (miss)."
+        static let upstreamLatency = "Time from forwarding a request to the upstream's response head, by pprof endpoint."
+        static let upstreamBytes = "Response body bytes relayed from the upstream, by pprof endpoint."
+        static let kubernetesAPIDuration = "Duration of TokenReview and SubjectAccessReview calls, failed ones included."
+        static let kubernetesAPIErrors = "Failed TokenReview and SubjectAccessReview calls, by kind of failure."
+        static let auditLinesDropped = "Audit lines not written: the writer queue was full, or the file could not be written."
+    }
+}
