@@ -8,25 +8,6 @@ import Glibc
 /// `--audit-log-path`: one JSON line per request, with who, what, the decision and the outcome.
 @Suite("Audit log", .timeLimit(.minutes(2)))
 struct AuditingTests {
-    /// The audit lines written so far, parsed; fails on a line that is not a JSON object.
-    func auditLines(_ path: String) throws -> [[String: Any]] {
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
-            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw EndToEndError("not a JSON object: \(line)")
-            }
-            return object
-        }
-    }
-
-    /// Waits until the audit log holds `count` lines and returns them.
-    func waitForAuditLines(_ path: String, count: Int) async throws -> [[String: Any]] {
-        try await eventually("\(count) audit lines in \(path)", timeout: .seconds(10)) {
-            let lines = try auditLines(path)
-            return lines.count >= count ? lines : nil
-        }
-    }
-
     /// `{"source": …, "cached": …}` as `source cached=BOOL`.
     func origin(_ value: Any?) -> String? {
         guard let object = value as? [String: Any], let source = object["source"] as? String,
@@ -39,15 +20,15 @@ struct AuditingTests {
     func decisions() async throws {
         try await ProxyEnvironment.withKubernetesProxy(auditLog: true) { environment, _ in
             #expect(try await environment.request("/debug/pprof/heap?debug=1&gc=1", token: TestUsers.alice.token).status == 200)
-            _ = try await waitForAuditLines(environment.auditLogPath, count: 1)
+            _ = try await environment.waitForAuditLines(count: 1)
             #expect(try await environment.request("/debug/pprof/heap").status == 401)
-            _ = try await waitForAuditLines(environment.auditLogPath, count: 2)
+            _ = try await environment.waitForAuditLines(count: 2)
             #expect(try await environment.request("/debug/pprof/heap", token: TestUsers.bob.token).status == 403)
-            _ = try await waitForAuditLines(environment.auditLogPath, count: 3)
+            _ = try await environment.waitForAuditLines(count: 3)
             let abandoned = try await environment.request(
                 "/debug/pprof/profile?seconds=5", token: TestUsers.alice.token, maxTime: .seconds(1))
             #expect(abandoned.exitCode == 28, "curl gives up: \(abandoned.summary)")
-            let lines = try await waitForAuditLines(environment.auditLogPath, count: 4)
+            let lines = try await environment.waitForAuditLines(count: 4)
             #expect(lines.count == 4)
 
             for line in lines {
@@ -94,6 +75,7 @@ struct AuditingTests {
             #expect(origin(aborted["authentication"]) == "token-review cached=true")
             #expect(aborted["status"] == nil, "Go sends the CPU profile's head only when the capture is done")
             #expect(aborted["outcome"] as? String == "aborted")
+            #expect(aborted["capture"] as? String == "started")
         }
     }
 
@@ -102,15 +84,15 @@ struct AuditingTests {
         try await ProxyEnvironment.withKubernetesProxy(auditLog: true) { environment, _ in
             let path = environment.auditLogPath
             #expect(try await environment.request("/debug/pprof/heap", token: TestUsers.alice.token).status == 200)
-            _ = try await waitForAuditLines(path, count: 1)
+            _ = try await environment.waitForAuditLines(count: 1)
             try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
             environment.proxy.process.send(signal: SIGHUP)
             try await environment.proxy.process.waitForLine(containing: "audit log reopened", in: .stderr, timeout: .seconds(10))
             #expect(try await environment.request("/debug/pprof/cmdline", token: TestUsers.alice.token).status == 200)
 
-            let rotatedTo = try await waitForAuditLines(path, count: 1)
+            let rotatedTo = try await environment.waitForAuditLines(count: 1)
             #expect(rotatedTo.map { $0["path"] as? String } == ["/debug/pprof/cmdline"])
-            #expect(try auditLines(path + ".1").map { $0["path"] as? String } == ["/debug/pprof/heap"])
+            #expect(try environment.auditLines(path + ".1").map { $0["path"] as? String } == ["/debug/pprof/heap"])
             #expect(environment.proxy.process.exitStatus == nil, "SIGHUP does not stop the proxy")
         }
     }

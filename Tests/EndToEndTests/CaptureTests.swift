@@ -38,7 +38,7 @@ struct CaptureTests {
     func joined() async throws {
         let metricsPort = try FreePort.find()
         let arguments = ["--capture-join-window=20s", "--proxy-endpoints-port", String(metricsPort), "--metrics-insecure"]
-        try await ProxyEnvironment.withLocalProxy(proxyArguments: arguments) { environment in
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: arguments, auditLog: true) { environment in
             async let first = Self.profile(environment, seconds: 3, version: .http1_1)
             async let second = Self.profile(environment, seconds: 3, version: .http2)
             let (a, b) = try await (first, second)
@@ -50,22 +50,29 @@ struct CaptureTests {
             let metrics = try await Self.captureMetrics(port: metricsPort)
             #expect(metrics.value("pprof_rbac_proxy_captures_joined_total", ["kind": "cpu"]) == 1)
             #expect(metrics.value("pprof_rbac_proxy_captures_running", ["kind": "cpu"]) == 0)
+            let audit = try await environment.waitForAuditLines(count: 2)
+            #expect(Set(audit.compactMap { $0["capture"] as? String }) == ["started", "joined"])
         }
     }
 
     @Test("a CPU profile with other parameters waits for the running one, then runs (no 500)")
     func queued() async throws {
-        try await ProxyEnvironment.withLocalProxy { environment in
-            async let running = Self.profile(environment, seconds: 3)
-            _ = try await environment.upstream.waitForRequest("the first profile", timeout: .seconds(10)) {
-                $0.rawQuery == "seconds=3"
-            }
-            let queued = try await Self.profile(environment, seconds: 1)
-            #expect(queued.status == 200, "\(queued.summary)")
-            #expect(queued.isGzip)
-            #expect(try await running.status == 200)
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--capture-queue-timeout=5m", "-v=4"], auditLog: true) { environment in
+            let holder = try await Self.holdProfiler(environment)
+            async let queued = Self.profile(environment, seconds: 1)
+            try await environment.proxy.process.waitForLine(containing: "capture waiting", in: .stderr, timeout: .seconds(10))
+            #expect(try await environment.upstream.requests().count == 1, "the second waits in the proxy, not at pprof")
+            holder.cancel()
+            let response = try await queued
+            #expect(response.status == 200, "\(response.summary)")
+            #expect(response.isGzip)
             let captures = try await environment.upstream.requests().filter { $0.path == "/debug/pprof/profile" }
-            #expect(captures.map(\.status) == [200, 200], "the upstream never had two profiles at once")
+            #expect(captures.map(\.rawQuery) == ["seconds=60", "seconds=1"])
+            #expect(!captures.contains { $0.status == 500 }, "the upstream never had two profiles at once")
+            let audit = try await environment.waitForAuditLines(count: 2)
+            let queuedLine = try #require(audit.first { $0["parameters"] as? [String: String] == ["seconds": "1"] })
+            #expect(queuedLine["capture"] as? String == "queued")
+            #expect((queuedLine["captureWaitSeconds"] as? Double ?? 0) > 0, "it waited for the running profile")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessLaunchLock
 
 #if canImport(Glibc)
 import Glibc
@@ -52,18 +53,21 @@ final class ChildProcess: TestResource, @unchecked Sendable {
             process.currentDirectoryURL = workingDirectory
         }
         let output = ProcessOutput()
-        let stdout = Pipe()
-        let stderr = Pipe()
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = stdout
-        process.standardError = stderr
         process.terminationHandler = { finished in
             output.recordExit(status: finished.terminationStatus)
         }
-        do {
-            try process.run()
-        } catch {
-            throw EndToEndError("could not start \(executable): \(error)")
+        let (stdout, stderr) = try ProcessLaunchLock.withLock {
+            let stdout = Pipe()
+            let stderr = Pipe()
+            process.standardOutput = stdout
+            process.standardError = stderr
+            do {
+                try process.run()
+            } catch {
+                throw EndToEndError("could not start \(executable): \(error)")
+            }
+            return (stdout, stderr)
         }
         // Process has closed the parent's write ends, so the readers see end-of-file when the child exits.
         startReading(stdout.fileHandleForReading, into: output, as: .stdout)
@@ -119,14 +123,11 @@ final class ChildProcess: TestResource, @unchecked Sendable {
     }
 
     /// Waits for the process to exit and for its output to be read to the end; returns the status.
-    ///
-    /// Once it has exited, its output gets a few more seconds to reach end-of-file: a process
-    /// started at the same moment elsewhere in the test run may briefly hold a copy of the pipe.
     @discardableResult
     func waitForExit(timeout: Duration) async throws -> Int32 {
-        let status = try await eventually("\(name) to exit", timeout: timeout) { exitStatus }
-        _ = try? await eventually("\(name)'s output to end", timeout: .seconds(5)) { output.isComplete ? true : nil }
-        return status
+        try await eventually("\(name) to exit", timeout: timeout) {
+            output.isComplete ? exitStatus : nil
+        }
     }
 
     func send(signal: Int32) {

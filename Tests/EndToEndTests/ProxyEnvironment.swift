@@ -25,6 +25,26 @@ struct ProxyEnvironment: Sendable {
             CurlRequest(url: proxy.baseURL + path, bearerToken: token, httpVersion: httpVersion, maxTime: maxTime))
     }
 
+    /// The audit lines written so far, parsed; fails on a line that is not a JSON object.
+    func auditLines(_ path: String? = nil) throws -> [[String: Any]] {
+        let path = path ?? auditLogPath
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw EndToEndError("not a JSON object: \(line)")
+            }
+            return object
+        }
+    }
+
+    /// Waits until the audit log holds `count` lines and returns them.
+    func waitForAuditLines(count: Int) async throws -> [[String: Any]] {
+        try await eventually("\(count) audit lines in \(auditLogPath)", timeout: .seconds(10)) {
+            let lines = try auditLines()
+            return lines.count >= count ? lines : nil
+        }
+    }
+
     /// Fails the current test if the pprof-server received any request.
     func expectNothingForwarded(sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let forwarded = try await upstream.requests()
@@ -57,17 +77,20 @@ struct ProxyEnvironment: Sendable {
     }
 
     /// Runs `body` against a proxy in local mode: a token file with `TestUsers` and a config file
-    /// letting alice read /debug/pprof/*; no kubeconfig, no API server.
+    /// letting alice read /debug/pprof/*; no kubeconfig, no API server; an `--audit-log-path` in the
+    /// workspace with `auditLog`.
     static func withLocalProxy(
         proxyArguments: [String] = [],
+        auditLog: Bool = false,
         _ body: (ProxyEnvironment) async throws -> Void
     ) async throws {
         try await using(try TestWorkspace()) { workspace in
             let tokenFile = try workspace.write(ConfigurationFiles.tokenAuthFile(TestUsers.all), to: "tokens.csv")
             let configFile = try workspace.write(
                 ConfigurationFiles.staticAuthorizationConfig([.aliceReadsPprof]), to: "config.yaml")
+            let audit = auditLog ? ["--audit-log-path", workspace.path(auditLogName)] : []
             try await withProxy(
-                in: workspace, arguments: ["--token-auth-file", tokenFile, "--config-file", configFile] + proxyArguments,
+                in: workspace, arguments: ["--token-auth-file", tokenFile, "--config-file", configFile] + proxyArguments + audit,
                 body)
         }
     }

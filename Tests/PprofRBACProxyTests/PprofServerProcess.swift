@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import ProcessLaunchLock
 
 /// tools/pprof-server (the Go upstream of the end-to-end tests) as a child process of a unit test:
 /// built once per run into `.build/unit-go/`, started with the given flags, stopped by `stop()`.
@@ -41,9 +42,7 @@ final class PprofServerProcess {
         process.executableURL = URL(fileURLWithPath: try await executable.value)
         process.arguments = ["-addr", address] + arguments
         let output = NIOLockedValueBox("")
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        let pipe = ProcessLaunchLock.withLock { Pipe() }
         // Keep draining: the server prints a line per request and would block on a full pipe.
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
@@ -53,7 +52,11 @@ final class PprofServerProcess {
             }
             output.withLockedValue { $0 += String(decoding: data, as: UTF8.self) }
         }
-        try process.run()
+        try ProcessLaunchLock.withLock {
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+        }
         let marker = "listening on 127.0.0.1:"
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
@@ -94,13 +97,15 @@ final class PprofServerProcess {
             environment["GOCACHE"] = directory.appendingPathComponent("go-cache").path
         }
         process.environment = environment
-        let log = Pipe()
-        process.standardOutput = log
-        process.standardError = log
+        let log = ProcessLaunchLock.withLock { Pipe() }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             process.terminationHandler = { _ in continuation.resume() }
             do {
-                try process.run()
+                try ProcessLaunchLock.withLock {
+                    process.standardOutput = log
+                    process.standardError = log
+                    try process.run()
+                }
             } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)
