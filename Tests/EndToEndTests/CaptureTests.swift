@@ -172,4 +172,30 @@ struct CaptureTests {
             #expect(try await environment.upstream.requests().isEmpty, "nothing reached pprof")
         }
     }
+
+    @Test("not captures, or not ours: POST /debug/pprof/symbol works; a profiler busy elsewhere gives Go's 500 unchanged")
+    func passThrough() async throws {
+        let workspace = try TestWorkspace()
+        defer { Task { await workspace.tearDown() } }
+        let anyMethod = try workspace.write(ConfigurationFiles.staticAuthorizationConfig([.aliceDoesAnything]), to: "config.yaml")
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--config-file", anyMethod]) { environment in
+            let symbol = try await Curl.perform(CurlRequest(
+                url: environment.proxy.baseURL + "/debug/pprof/symbol", bearerToken: TestUsers.alice.token, method: "POST",
+                body: "0x1+0x2"))
+            #expect(symbol.status == 200, "\(symbol.summary)")
+            #expect(symbol.bodyText.hasPrefix("num_symbols: 1\n"), "\(symbol.bodyText)")
+
+            let direct = Task {
+                try await Curl.perform(CurlRequest(url: environment.upstream.upstreamURL + "debug/pprof/profile?seconds=60", maxTime: .seconds(90)))
+            }
+            defer { direct.cancel() }
+            _ = try await environment.upstream.waitForRequest("the profile started around the proxy", timeout: .seconds(10)) {
+                $0.rawQuery == "seconds=60"
+            }
+            let busy = try await Self.profile(environment, seconds: 1)
+            #expect(busy.status == 500, "\(busy.summary)")
+            #expect(busy.bodyText.contains("cpu profiling already in use"), "Go's own message: \(busy.bodyText)")
+            #expect(busy.header("X-Go-Pprof") == "1", "Go's own header")
+        }
+    }
 }

@@ -29,7 +29,7 @@ struct CaptureSchedulerTests {
         _ request: CaptureScheduler.Request, to scheduler: CaptureScheduler, turns: NIOLockedValueBox<[UInt64]>? = nil
     ) -> (id: UInt64, admission: CaptureScheduler.Admission) {
         let id = scheduler.newID()
-        let capture = SharedCapture(id: id, eventLoop: loop, scheduler: scheduler)
+        let capture = SharedCapture(id: id, lane: request.lane, eventLoop: loop, scheduler: scheduler)
         let admission = scheduler.admit(request, id: id, capture: capture.handle) {
             turns?.withLockedValue { $0.append(id) }
         }

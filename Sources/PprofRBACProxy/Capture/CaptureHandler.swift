@@ -5,7 +5,7 @@ import NIOHTTP1
 /// Puts pprof captures through the capture scheduler. A CPU profile or trace starts its own shared
 /// capture, joins an identical one that just started, or waits its turn; a delta profile only
 /// counts against its user's limit and goes on to the forwarder like every other request.
-final class CaptureHandler: ChannelDuplexHandler {
+final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
     typealias InboundIn = AuthorizedRequestPart
     typealias InboundOut = AuthorizedRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -118,7 +118,7 @@ final class CaptureHandler: ChannelDuplexHandler {
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let id = scheduler.newID()
-        let shared = SharedCapture(id: id, eventLoop: context.eventLoop, scheduler: scheduler)
+        let shared = SharedCapture(id: id, lane: capture.request.lane, eventLoop: context.eventLoop, scheduler: scheduler)
         let admission = scheduler.admit(capture.request, id: id, capture: shared.handle) {
             eventLoop.execute { bound.value.turnCame() }
         }
@@ -158,7 +158,9 @@ final class CaptureHandler: ChannelDuplexHandler {
     }
 
     private func subscriberHandle(_ id: UInt64, context: ChannelHandlerContext) -> CaptureSubscriberHandle {
-        CaptureSubscriberHandle(id: id, eventLoop: context.eventLoop, subscriber: NIOLoopBound(self, eventLoop: context.eventLoop))
+        CaptureSubscriberHandle(
+            id: id, eventLoop: context.eventLoop, subscriber: NIOLoopBound(self as any CaptureSubscriber, eventLoop: context.eventLoop)
+        )
     }
 
     /// The running capture of this request's lane ended: start this one.

@@ -64,6 +64,8 @@ final class CaptureScheduler: Sendable {
     private struct LaneState {
         var running: Running?
         var queue: Deque<Waiting> = []
+        /// When a capture of this lane was last cut short while upstream.
+        var cutShortAt: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -74,6 +76,9 @@ final class CaptureScheduler: Sendable {
 
     /// Time a capture is expected to take beyond its `seconds` (collecting, encoding, sending).
     static let overhead: Duration = .milliseconds(500)
+    /// How long after a capture was cut short Go may still hold its profiler (it stops it once it
+    /// notices the closed connection).
+    static let settleTime: Duration = .seconds(2)
 
     let configuration: Configuration
     private let now: @Sendable () -> ContinuousClock.Instant
@@ -164,12 +169,17 @@ final class CaptureScheduler: Sendable {
         }
     }
 
-    /// Ends a running capture; the next waiter in its lane (if any) starts.
-    func finished(_ id: UInt64) {
+    /// Ends a running capture; the next waiter in its lane (if any) starts. `cutShort`: its
+    /// upstream request was closed before the response ended, so the profiler may still be
+    /// releasing (see `isSettling`).
+    func finished(_ id: UInt64, cutShort: Bool = false) {
         let next: (@Sendable () -> Void)? = state.withLockedValue { state in
             for laneName in Lane.allCases where state.lanes[laneName]?.running?.id == id {
                 var lane = state.lanes[laneName, default: LaneState()]
                 defer { store(lane, as: laneName, in: &state) }
+                if cutShort {
+                    lane.cutShortAt = now()
+                }
                 guard let waiting = lane.queue.popFirst() else {
                     lane.running = nil
                     return nil
@@ -183,6 +193,15 @@ final class CaptureScheduler: Sendable {
             return nil
         }
         next?()
+    }
+
+    /// Whether a capture of `lane` was cut short within the settle time: a 500 from Go now most
+    /// likely means its profiler is still being released, not that someone else holds it.
+    func isSettling(_ lane: Lane) -> Bool {
+        state.withLockedValue { state in
+            guard let cutShortAt = state.lanes[lane]?.cutShortAt else { return false }
+            return now() - cutShortAt < Self.settleTime
+        }
     }
 
     /// Takes a waiter out of its queue (its client left, or it waited too long). False when it

@@ -8,11 +8,17 @@ import NIOHTTP1
 /// response parts received so far (kept while the capture can be joined) and then the rest as they
 /// arrive. The upstream is read only while every subscriber keeps up, and closed as soon as the
 /// last subscriber leaves, which releases the profiler.
+///
+/// A capture closed early releases the profiler only once Go notices the closed connection, a
+/// moment later. A capture that starts in that moment and gets Go's 500 ("already in use") is
+/// sent again after a short pause instead of relaying the 500, while the lane is settling.
 final class SharedCapture: UpstreamResponseDelegate {
     /// Parts kept for joiners; past this, nobody else may join.
     static let replayLimit = 4 * 1024 * 1024
     /// A subscriber this far behind pauses the upstream.
     static let highWaterMark = 512 * 1024
+    /// The pause before sending a capture again that met a profiler still being released.
+    static let retryPause: Duration = .milliseconds(50)
 
     private struct Subscriber {
         var handle: CaptureSubscriberHandle
@@ -23,13 +29,17 @@ final class SharedCapture: UpstreamResponseDelegate {
     private enum Phase {
         case connecting
         case streaming
+        /// Reading Go's 500 to its end, to send the request again.
+        case retrying(keepAlive: Bool)
         case ended
         case failed(UpstreamError)
     }
 
     let id: UInt64
+    let lane: CaptureScheduler.Lane
     private let eventLoop: any EventLoop
     private let scheduler: CaptureScheduler
+    private var request: (head: HTTPRequestHead, upstream: any UpstreamConnector)?
     private var exchange: (any UpstreamExchange)?
     private var phase = Phase.connecting
     private var subscribers: [UInt64: Subscriber] = [:]
@@ -38,8 +48,9 @@ final class SharedCapture: UpstreamResponseDelegate {
     private var replayBytes = 0
     private var upstreamKeepAlive = true
 
-    init(id: UInt64, eventLoop: any EventLoop, scheduler: CaptureScheduler) {
+    init(id: UInt64, lane: CaptureScheduler.Lane, eventLoop: any EventLoop, scheduler: CaptureScheduler) {
         self.id = id
+        self.lane = lane
         self.eventLoop = eventLoop
         self.scheduler = scheduler
     }
@@ -52,6 +63,12 @@ final class SharedCapture: UpstreamResponseDelegate {
     /// Leases an upstream connection and sends `head`; joining closes after `joinWindow`.
     func start(head: HTTPRequestHead, upstream: any UpstreamConnector, joinWindow: Duration) {
         eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(joinWindow)) { [self] in closeJoining() }
+        request = (head, upstream)
+        send()
+    }
+
+    private func send() {
+        guard let (head, upstream) = request else { return }
         upstream.lease(on: eventLoop, fresh: false) { [self] result in
             switch result {
             case .success(let connection):
@@ -106,7 +123,7 @@ final class SharedCapture: UpstreamResponseDelegate {
             return
         }
         switch phase {
-        case .connecting, .streaming:
+        case .connecting, .streaming, .retrying:
             exchange?.finish(reusable: false)
             exchange = nil
             finish(.failed(.closedBeforeResponse(reused: false)))
@@ -130,7 +147,15 @@ final class SharedCapture: UpstreamResponseDelegate {
     }
 
     func upstreamDidReceive(_ part: HTTPClientResponsePart) {
+        if case .retrying(let keepAlive) = phase {
+            if case .end = part { sendAgain(reusable: keepAlive) }
+            return
+        }
         if case .head(let head) = part {
+            if head.status == .internalServerError, scheduler.isSettling(lane) {
+                phase = .retrying(keepAlive: head.isKeepAlive)
+                return
+            }
             upstreamKeepAlive = head.isKeepAlive
         }
         if replay != nil {
@@ -159,6 +184,17 @@ final class SharedCapture: UpstreamResponseDelegate {
         finish(.failed(error))
     }
 
+    /// Go's 500 has been read: the request goes out again after a pause, on a fresh lease.
+    private func sendAgain(reusable: Bool) {
+        exchange?.finish(reusable: reusable)
+        exchange = nil
+        phase = .connecting
+        eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(Self.retryPause)) { [self] in
+            guard case .connecting = phase else { return }
+            send()
+        }
+    }
+
     private func dispatch(_ parts: [HTTPClientResponsePart], to id: UInt64) {
         guard let subscriber = subscribers[id] else { return }
         subscribers[id]?.dispatched += parts.reduce(0) { $0 + $1.bodyBytes }
@@ -172,18 +208,23 @@ final class SharedCapture: UpstreamResponseDelegate {
         scheduler.stopJoining(id)
     }
 
-    /// The upstream work is over: the lane is free for the next capture.
+    /// The upstream work is over: the lane is free for the next capture. A capture cut short while
+    /// its request was upstream leaves the lane settling.
     private func finish(_ outcome: Phase) {
-        switch phase {
-        case .ended, .failed:
+        let cutShort: Bool
+        switch (phase, outcome) {
+        case (.ended, _), (.failed, _):
             return
-        case .connecting, .streaming:
-            phase = outcome
-            scheduler.finished(id)
-            if case .failed(let error) = outcome {
-                for subscriber in subscribers.values {
-                    subscriber.handle.fail(error)
-                }
+        case (.streaming, .failed), (.retrying, .failed):
+            cutShort = true
+        default:
+            cutShort = false
+        }
+        phase = outcome
+        scheduler.finished(id, cutShort: cutShort)
+        if case .failed(let error) = outcome {
+            for subscriber in subscribers.values {
+                subscriber.handle.fail(error)
             }
         }
     }
@@ -207,12 +248,21 @@ struct SharedCaptureHandle: Sendable {
     }
 }
 
+/// What a shared capture delivers to each request taking part in it (the capture handler; a seam
+/// for tests). Called on the request's event loop.
+protocol CaptureSubscriber: AnyObject {
+    func captureDelivered(_ parts: [HTTPClientResponsePart])
+    func captureFailed(_ error: UpstreamError)
+    /// The capture could not be joined any more by the time the request got there.
+    func captureJoinRefused()
+}
+
 /// A request taking part in a shared capture, as the capture holds it; every call hops to the
 /// request's loop.
 struct CaptureSubscriberHandle: Sendable {
     let id: UInt64
     let eventLoop: any EventLoop
-    let subscriber: NIOLoopBound<CaptureHandler>
+    let subscriber: NIOLoopBound<any CaptureSubscriber>
 
     func deliver(_ parts: [HTTPClientResponsePart]) {
         eventLoop.execute { subscriber.value.captureDelivered(parts) }
