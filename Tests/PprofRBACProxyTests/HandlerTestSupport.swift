@@ -78,7 +78,7 @@ extension HTTPServerResponsePart {
 extension NIOAsyncTestingChannel {
     /// Runs the test event loop until something reaches the end of the pipeline (work completed off
     /// the loop, like a gate decision, only lands when the loop runs).
-    func nextInbound<T: Sendable>(as type: T.Type = T.self, timeout: Duration = .seconds(5)) async throws -> T {
+    func nextInbound<T: Sendable>(as type: T.Type = T.self, timeout: Duration = .seconds(30)) async throws -> T {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             await testingEventLoop.run()
@@ -89,7 +89,7 @@ extension NIOAsyncTestingChannel {
     }
 
     /// Runs the test event loop until the pipeline writes something.
-    func nextOutbound<T: Sendable>(as type: T.Type = T.self, timeout: Duration = .seconds(5)) async throws -> T {
+    func nextOutbound<T: Sendable>(as type: T.Type = T.self, timeout: Duration = .seconds(30)) async throws -> T {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             await testingEventLoop.run()
