@@ -215,7 +215,7 @@ final class SharedCapture: UpstreamResponseDelegate {
         switch (phase, outcome) {
         case (.ended, _), (.failed, _):
             return
-        case (.streaming, .failed), (.retrying, .failed):
+        case (.streaming, .failed):
             cutShort = true
         default:
             cutShort = false
