@@ -72,12 +72,12 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                "ProcessLaunchLock",
+                "TestProcesses",
             ]
         ),
         // Drives real processes (the proxy binary, Go programs, curl): no package dependencies.
-        .testTarget(name: "EndToEndTests", dependencies: ["ProcessLaunchLock"]),
-        // Shared by both test targets, which launch child processes in the same test run.
-        .target(name: "ProcessLaunchLock", path: "Tests/ProcessLaunchLock"),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestProcesses"]),
+        // Shared by both test targets, which launch child processes and build Go programs in one test run.
+        .target(name: "TestProcesses", path: "Tests/TestProcesses"),
     ]
 )

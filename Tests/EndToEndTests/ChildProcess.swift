@@ -1,5 +1,5 @@
 import Foundation
-import ProcessLaunchLock
+import TestProcesses
 
 #if canImport(Glibc)
 import Glibc

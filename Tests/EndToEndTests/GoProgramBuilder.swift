@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 
 /// Builds each Go program in tools/ once per test run, however many tests ask for it at once.
 actor GoProgramBuilder {
@@ -11,7 +12,7 @@ actor GoProgramBuilder {
         if let build = builds[program] {
             return try await build.value
         }
-        let build = Task { try await Self.build(program) }
+        let build = Task { try await GoBuildQueue.shared.run { try await Self.build(program) } }
         builds[program] = build
         return try await build.value
     }

@@ -1,6 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
-import ProcessLaunchLock
+import TestProcesses
 
 /// tools/pprof-server (the Go upstream of the end-to-end tests) as a child process of a unit test:
 /// built once per run into `.build/unit-go/`, started with the given flags, stopped by `stop()`.
@@ -19,7 +19,7 @@ final class PprofServerProcess {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The one build of the program per test run.
-    private static let executable = Task { try await build() }
+    private static let executable = Task { try await GoBuildQueue.shared.run { try await build() } }
 
     private init(port: Int, process: Process, output: NIOLockedValueBox<String>) {
         self.port = port
