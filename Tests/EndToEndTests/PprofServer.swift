@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 
 /// A running tools/pprof-server: the proxy's upstream, which records every request it gets.
 struct PprofServer: TestResource {

@@ -24,6 +24,20 @@ struct ProxyProcess: TestResource {
         try ChildProcess.launch(try PackagePaths.proxyBinary().path, arguments: arguments, name: "pprof-rbac-proxy")
     }
 
+    /// Runs the proxy in local mode (a token file, so no cluster is needed) in front of `upstream`
+    /// with `arguments` that should stop it at startup; returns its exit status and output.
+    static func startupRefusal(upstream: String, arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await using(try TestWorkspace()) { workspace in
+            let tokens = try workspace.write("t,alice,uid\n", to: "tokens.csv")
+            let process = try launch(
+                ["--secure-listen-address", "127.0.0.1:0", "--upstream", upstream, "--token-auth-file", tokens] + arguments)
+            return try await using(process) { process in
+                let status = try await process.waitForExit(timeout: .seconds(15))
+                return (status, process.allOutput)
+            }
+        }
+    }
+
     /// Waits for the per-request log line containing `text`, e.g. `path=/debug/pprof/heap user=alice status=200`.
     @discardableResult
     func waitForLogLine(containing text: String) async throws -> String {

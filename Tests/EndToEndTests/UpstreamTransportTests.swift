@@ -70,21 +70,12 @@ struct UpstreamTransportTests {
         arguments: ["--upstream-client-cert-file", "--upstream-client-key-file"]
     )
     func halfAClientCertificate(flag: String) async throws {
-        try await using(try TestWorkspace()) { workspace in
-            let tokens = try workspace.write("t,alice,uid\n", to: "tokens.csv")
-            let process = try ProxyProcess.launch([
-                "--secure-listen-address", "127.0.0.1:0", "--upstream", "https://127.0.0.1:1/",
-                "--token-auth-file", tokens, flag, tokens,
-            ])
-            try await using(process) { process in
-                let status = try await process.waitForExit(timeout: .seconds(15))
-                #expect(status == 2, "a usage error, found from the arguments alone")
-                #expect(
-                    process.allOutput.contains("--upstream-client-cert-file and --upstream-client-key-file must be given together"),
-                    "output: \(process.allOutput)")
-                #expect(!process.allOutput.contains("listening on"))
-            }
-        }
+        let (status, output) = try await ProxyProcess.startupRefusal(upstream: "https://127.0.0.1:1/", arguments: [flag, "/dev/null"])
+        #expect(status == 2, "a usage error, found from the arguments alone")
+        #expect(
+            output.contains("--upstream-client-cert-file and --upstream-client-key-file must be given together"),
+            "output: \(output)")
+        #expect(!output.contains("listening on"))
     }
 
     @Test("--upstream-force-h2c: requests reach the upstream as HTTP/2.0, as streams of one connection", arguments: HTTPVersion.allCases)
@@ -121,20 +112,7 @@ struct UpstreamTransportTests {
                 in: workspace, upstream: try await PprofServer.start(arguments: ["-h2c"]),
                 proxyArguments: ["--upstream-force-h2c"]
             ) { environment in
-                let aborted = try await environment.request(
-                    "/debug/pprof/profile?seconds=20", token: TestUsers.alice.token, httpVersion: version, maxTime: .seconds(1))
-                #expect(aborted.exitCode == 28, "curl should have timed out: \(aborted.summary)")
-
-                let upstreamProfile = try await environment.upstream.waitForRequest(
-                    "the aborted 20 s profile to end", timeout: .seconds(5)
-                ) { $0.rawQuery == "seconds=20" && $0.ended != "running" }
-                #expect(upstreamProfile.ended == "client-gone")
-                #expect(upstreamProfile.proto == "HTTP/2.0")
-                #expect(upstreamProfile.durationSeconds < 6, "the profiler was held \(upstreamProfile.durationSeconds) s")
-
-                let next = try await environment.request("/debug/pprof/profile?seconds=1", token: TestUsers.alice.token)
-                #expect(next.status == 200, "the profiler is still busy: \(next.summary)")
-                #expect(next.isGzip)
+                try await ClientAbortCheck.expectProfilerReleased(in: environment, version: version, upstreamProto: "HTTP/2.0")
             }
         }
     }
@@ -156,18 +134,9 @@ struct UpstreamTransportTests {
 
     @Test("--upstream-force-h2c with an https:// upstream: refused at startup")
     func h2cWithHTTPS() async throws {
-        try await using(try TestWorkspace()) { workspace in
-            let tokens = try workspace.write("t,alice,uid\n", to: "tokens.csv")
-            let process = try ProxyProcess.launch([
-                "--secure-listen-address", "127.0.0.1:0", "--upstream", "https://127.0.0.1:1/",
-                "--token-auth-file", tokens, "--upstream-force-h2c",
-            ])
-            try await using(process) { process in
-                let status = try await process.waitForExit(timeout: .seconds(15))
-                #expect(status == 1)
-                #expect(process.allOutput.contains("--upstream-force-h2c"), "output: \(process.allOutput)")
-                #expect(!process.allOutput.contains("listening on"))
-            }
-        }
+        let (status, output) = try await ProxyProcess.startupRefusal(upstream: "https://127.0.0.1:1/", arguments: ["--upstream-force-h2c"])
+        #expect(status == 1)
+        #expect(output.contains("--upstream-force-h2c"), "output: \(output)")
+        #expect(!output.contains("listening on"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 import NIOCore
 import NIOHTTP1
 
@@ -46,18 +47,18 @@ struct UpstreamTestClient: Sendable {
     }
 
     /// The requests the pprof-server behind the connector has received, in arrival order.
-    func upstreamRequests() async throws -> [UpstreamRequestRecord] {
+    func upstreamRequests() async throws -> [UpstreamRequest] {
         let response = try await get("/control/requests")
         guard response.status == .ok else {
             throw UpstreamTestFailure("pprof-server /control/requests: \(response.status) \(response.bodyText)")
         }
-        return try JSONDecoder().decode([UpstreamRequestRecord].self, from: Data(response.bodyText.utf8))
+        return try JSONDecoder().decode([UpstreamRequest].self, from: Data(response.bodyText.utf8))
     }
 
     /// Polls the pprof-server's records until one satisfies `condition`.
     func waitForUpstreamRequest(
-        _ description: String, timeout: Duration = .seconds(10), where condition: (UpstreamRequestRecord) -> Bool
-    ) async throws -> UpstreamRequestRecord {
+        _ description: String, timeout: Duration = .seconds(10), where condition: (UpstreamRequest) -> Bool
+    ) async throws -> UpstreamRequest {
         try await pollUntil(description, timeout: timeout) { try await upstreamRequests().first(where: condition) }
     }
 }
