@@ -75,8 +75,12 @@ let package = Package(
                 "TestProcesses",
             ]
         ),
-        // Drives real processes (the proxy binary, Go programs, curl): no package dependencies.
-        .testTarget(name: "EndToEndTests", dependencies: ["TestProcesses"]),
+        // Drives real processes (the proxy binary, Go programs, curl, kubectl); Yams reads the
+        // manifests `kubectl kustomize` renders.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TestProcesses", .product(name: "Yams", package: "Yams")]
+        ),
         // Shared by both test targets, which launch child processes and build Go programs in one test run.
         .target(name: "TestProcesses", path: "Tests/TestProcesses"),
     ]

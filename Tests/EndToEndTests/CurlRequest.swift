@@ -12,6 +12,8 @@ struct CurlRequest: Sendable {
     var caCertificate: String? = nil
     /// A client certificate and key to present (mTLS).
     var clientCertificate: IssuedCertificate? = nil
+    /// curl `--resolve` entries, `host:port:address`: reach a certificate's DNS name on loopback.
+    var resolve: [String] = []
 
     /// The command-line arguments, minus the output options `Curl` adds.
     var arguments: [String] {
@@ -23,6 +25,9 @@ struct CurlRequest: Sendable {
         }
         if let clientCertificate {
             arguments += ["--cert", clientCertificate.certificate, "--key", clientCertificate.privateKey]
+        }
+        for entry in resolve {
+            arguments += ["--resolve", entry]
         }
         if let bearerToken {
             arguments += ["-H", "Authorization: Bearer \(bearerToken)"]

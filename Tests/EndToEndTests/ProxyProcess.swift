@@ -9,7 +9,13 @@ struct ProxyProcess: TestResource {
 
     /// Starts the proxy in front of `upstream` and waits for its `listening on` line on stderr.
     static func start(upstream: String, arguments: [String]) async throws -> ProxyProcess {
-        let process = try launch(["--secure-listen-address", "127.0.0.1:0", "--upstream", upstream] + arguments)
+        try await start(arguments: ["--secure-listen-address", "127.0.0.1:0", "--upstream", upstream] + arguments)
+    }
+
+    /// Starts the proxy with exactly `arguments` (which must listen on a loopback port 0) and waits
+    /// for its `listening on` line on stderr.
+    static func start(arguments: [String]) async throws -> ProxyProcess {
+        let process = try launch(arguments)
         do {
             let line = try await process.waitForLine(containing: ListeningAddress.marker, in: .stderr, timeout: .seconds(30))
             return ProxyProcess(process: process, port: try ListeningAddress.port(in: line))
