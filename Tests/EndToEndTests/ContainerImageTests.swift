@@ -63,7 +63,7 @@ struct ContainerImageTests {
         #expect(version.stdout == ["pprof-rbac-proxy \(try await debugVersion())"])
 
         let linked = try await CompletedProcess.run("ldd", arguments: [binary], timeout: .seconds(30))
-        let libraries = Set(linked.stdout.compactMap { $0.split(separator: " ").first.map { String($0.split(separator: "/").last ?? $0) } })
+        let libraries = Set(linked.stdout.compactMap { $0.trimmingCharacters(in: .whitespaces).split(separator: " ").first.map { String($0.split(separator: "/").last ?? $0) } })
         #expect(!libraries.isEmpty)
         #expect(libraries.filter { $0.contains("swift") || $0.contains("Foundation") || $0.contains("dispatch") }.isEmpty,
             "the Swift runtime must be linked in: \(libraries.sorted())")
