@@ -7,8 +7,11 @@
 //	GET  /control/requests  JSON array of recorded requests, in arrival order
 //	POST /control/reset     forget all recorded requests
 //
-// Extra test endpoints: /debug/pprof/stream?bytes=N streams N bytes, flushed every 64 KiB;
-// /debug/pprof/hangup closes the connection without a response.
+// Extra test endpoints: /debug/pprof/stream?bytes=N streams N bytes, flushed every 64 KiB (with
+// &duration=D, paced evenly over D, like a trace); /debug/pprof/hangup closes the connection
+// without a response.
+//
+// -record=false turns the recording and the per-request line off (for benchmarks).
 //
 // Transports: plain HTTP/1.1 by default; HTTPS with -tls-cert and -tls-key (client certificates
 // required and verified with -client-ca, the control endpoints included); HTTP/2 with prior
@@ -213,11 +216,22 @@ func (w *statusWriter) Flush() {
 const streamChunkSize = 64 << 10
 
 // serveStream writes ?bytes=N bytes, chunked and flushed every 64 KiB; it stops when the client goes.
+// With ?duration=D (Go syntax, e.g. 10s) the chunks are paced evenly over D, the way a trace
+// arrives: the header is flushed at once and chunk k of n leaves (k+1)·D/n after the start, so the
+// last byte goes out after D.
 func serveStream(w http.ResponseWriter, r *http.Request) {
-	remaining, err := strconv.ParseInt(r.URL.Query().Get("bytes"), 10, 64)
+	query := r.URL.Query()
+	remaining, err := strconv.ParseInt(query.Get("bytes"), 10, 64)
 	if err != nil || remaining < 0 {
 		http.Error(w, "bytes must be a non-negative integer", http.StatusBadRequest)
 		return
+	}
+	var duration time.Duration
+	if value := query.Get("duration"); value != "" {
+		if duration, err = time.ParseDuration(value); err != nil || duration < 0 {
+			http.Error(w, "duration must be a non-negative Go duration such as 10s", http.StatusBadRequest)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -226,7 +240,27 @@ func serveStream(w http.ResponseWriter, r *http.Request) {
 		chunk[i] = byte('a' + i%26)
 	}
 	flusher, _ := w.(http.Flusher)
-	for remaining > 0 {
+	start := time.Now()
+	chunks := (remaining + streamChunkSize - 1) / streamChunkSize
+	if duration > 0 {
+		w.WriteHeader(http.StatusOK)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	for sent := int64(0); remaining > 0; sent++ {
+		if duration > 0 {
+			due := start.Add(time.Duration(float64(duration) * float64(sent+1) / float64(chunks)))
+			if wait := time.Until(due); wait > 0 {
+				timer := time.NewTimer(wait)
+				select {
+				case <-timer.C:
+				case <-r.Context().Done():
+					timer.Stop()
+					return
+				}
+			}
+		}
 		size := int64(len(chunk))
 		if remaining < size {
 			size = remaining
@@ -278,6 +312,7 @@ type serverOptions struct {
 	tlsKey   string
 	clientCA string
 	h2c      bool
+	record   bool
 }
 
 func parseOptions() (serverOptions, error) {
@@ -287,6 +322,7 @@ func parseOptions() (serverOptions, error) {
 	flag.StringVar(&options.tlsKey, "tls-key", "", "the PEM private key of -tls-cert")
 	flag.StringVar(&options.clientCA, "client-ca", "", "require client certificates signed by this PEM CA bundle (needs -tls-cert)")
 	flag.BoolVar(&options.h2c, "h2c", false, "serve HTTP/2 with prior knowledge over cleartext beside HTTP/1.1 on the same port")
+	flag.BoolVar(&options.record, "record", true, "record every request and print one line per finished request (false: neither, for benchmarks)")
 	flag.Parse()
 	switch {
 	case (options.tlsCert == "") != (options.tlsKey == ""):
@@ -342,9 +378,13 @@ func main() {
 	mux.HandleFunc("/control/requests", rec.serveRequests)
 	mux.HandleFunc("/control/reset", rec.serveReset)
 
+	var handler http.Handler = mux
+	if options.record {
+		handler = rec.wrap(mux)
+	}
 	// controller-runtime's pprof server settings: no read or write timeout.
 	server := &http.Server{
-		Handler:           rec.wrap(mux),
+		Handler:           handler,
 		ReadHeaderTimeout: 32 * time.Second,
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    1 << 20,
