@@ -82,7 +82,7 @@ enum GoNumberParsing {
 
     /// Go's `underscoreOK`: an underscore must sit between digits (or after a base prefix).
     private static func underscoresSeparateDigits(_ text: String) -> Bool {
-        guard text.contains("_") else { return true }
+        guard text.utf8.contains(UInt8(ascii: "_")) else { return true }
         var characters = Substring(text)
         if let sign = characters.first, sign == "+" || sign == "-" { characters = characters.dropFirst() }
         var lastWasDigit = false

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The proxy's metrics, kept in one Prometheus registry and exposed at `/metrics`.
@@ -28,6 +29,10 @@ public final class ProxyMetrics: Sendable {
     ]
 
     public let registry: PrometheusCollectorRegistry
+    /// The handles already made, so that a request looks its metrics up instead of asking the
+    /// registry (which validates names and labels) every time.
+    private let counters = NIOLockedValueBox<[MetricKey: Counter]>([:])
+    private let histograms = NIOLockedValueBox<[MetricKey: DurationHistogram]>([:])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -94,15 +99,38 @@ public final class ProxyMetrics: Sendable {
 
     @discardableResult
     private func counter(_ name: String, _ labels: KeyValuePairs<String, String>, help: String) -> Counter {
-        registry.makeCounter(descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) })
+        let key = MetricKey(name: name, labels: labels)
+        return counters.withLockedValue { made in
+            if let counter = made[key] { return counter }
+            let counter = registry.makeCounter(descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) })
+            made[key] = counter
+            return counter
+        }
     }
 
     private func histogram(
         _ name: String, _ labels: KeyValuePairs<String, String>, buckets: [Duration], help: String
     ) -> DurationHistogram {
-        registry.makeDurationHistogram(
-            descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) }, buckets: buckets
-        )
+        let key = MetricKey(name: name, labels: labels)
+        return histograms.withLockedValue { made in
+            if let histogram = made[key] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) }, buckets: buckets
+            )
+            made[key] = histogram
+            return histogram
+        }
+    }
+
+    /// A metric's name and its label pairs in order: what identifies one handle.
+    private struct MetricKey: Hashable {
+        let name: String
+        let labels: [String]
+
+        init(name: String, labels: KeyValuePairs<String, String>) {
+            self.name = name
+            self.labels = labels.flatMap { [$0.key, $0.value] }
+        }
     }
 
     private func descriptor(_ name: String, help: String) -> MetricNameDescriptor {

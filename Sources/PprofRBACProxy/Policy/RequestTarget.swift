@@ -92,6 +92,7 @@ public struct RequestTarget: Sendable, Hashable {
 
     /// Go's `ServeMux` path cleaning: `path.Clean`, then the trailing slash put back if there was one.
     static func clean(_ path: String) -> String {
+        if isAlreadyClean(path) { return path }
         var segments: [Substring] = []
         for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
             switch segment {
@@ -108,6 +109,30 @@ public struct RequestTarget: Sendable, Hashable {
             cleaned += "/"
         }
         return cleaned
+    }
+
+    /// Whether `path` starts with `/` and has no empty, `.` or `..` segment (a trailing slash
+    /// aside): then `clean` would return it unchanged, and most paths are like that.
+    private static func isAlreadyClean(_ path: String) -> Bool {
+        let bytes = path.utf8
+        guard bytes.first == UInt8(ascii: "/") else { return false }
+        var length = 0
+        var dots = 0
+        var index = bytes.index(after: bytes.startIndex)
+        while true {
+            let atEnd = index == bytes.endIndex
+            if atEnd || bytes[index] == UInt8(ascii: "/") {
+                if length == 0 && !atEnd { return false }
+                if length > 0 && length <= 2 && dots == length { return false }
+                if atEnd { return true }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if bytes[index] == UInt8(ascii: ".") { dots += 1 }
+            }
+            index = bytes.index(after: index)
+        }
     }
 }
 

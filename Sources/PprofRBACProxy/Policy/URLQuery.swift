@@ -7,7 +7,7 @@ public struct URLQuery: Sendable {
     public init(parsing rawQuery: String) {
         var pairs: [(key: String, value: String)] = []
         for piece in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            guard !piece.contains(";") else { continue }
+            guard !piece.utf8.contains(UInt8(ascii: ";")) else { continue }
             let rawKey: Substring
             let rawValue: Substring
             if let equals = piece.firstIndex(of: "=") {

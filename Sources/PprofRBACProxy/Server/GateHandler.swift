@@ -34,11 +34,17 @@ final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let clientCertificates: [Certificate]
     private var state = State.idle
     private var readPending = false
+    /// Runs the gate's decisions on this channel's event loop; made when the handler is added.
+    private var decisionExecutor: EventLoopTaskExecutor?
 
     init(gate: Gate, isHTTP2: Bool, clientCertificates: [Certificate] = []) {
         self.gate = gate
         self.isHTTP2 = isHTTP2
         self.clientCertificates = clientCertificates
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        decisionExecutor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -78,7 +84,9 @@ final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
         )
         let gate = self.gate
         let promise = context.eventLoop.makePromise(of: GateDecision.self)
-        promise.completeWithTask { await gate.decide(request) }
+        Task(executorPreference: decisionExecutor) {
+            promise.succeed(await gate.decide(request))
+        }
         promise.futureResult.assumeIsolated().whenSuccess { decision in
             self.apply(decision, to: head, context: context)
         }

@@ -77,9 +77,11 @@ final class ProxyServer: Service {
         _ address: ListenAddress, initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) async throws -> any Channel {
         let listener = try await ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: ClientWrites.waterMark)
+            .childChannelOption(.recvAllocator, value: ClientWrites.readAllocator)
             .childChannelInitializer { [connections] channel in
                 connections.add(channel)
                 return initializer(channel)

@@ -46,6 +46,8 @@ final class H2CLoopConnector: UpstreamLoopConnector {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: UpstreamReads.allocator)
+            .channelOption(.maxMessagesPerRead, value: UpstreamReads.perReadEvent)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     var connectionConfiguration = NIOHTTP2Handler.ConnectionConfiguration()

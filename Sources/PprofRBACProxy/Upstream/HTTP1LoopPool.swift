@@ -43,6 +43,8 @@ final class HTTP1LoopPool: UpstreamLoopConnector {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: UpstreamReads.allocator)
+            .channelOption(.maxMessagesPerRead, value: UpstreamReads.perReadEvent)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations

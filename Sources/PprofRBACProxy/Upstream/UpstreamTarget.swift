@@ -71,14 +71,16 @@ public struct UpstreamTarget: Sendable, Hashable {
 
     /// The `Host` header for requests that arrived without one.
     public var hostHeader: String {
-        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+        let host = self.host.utf8.contains(UInt8(ascii: ":")) ? "[\(self.host)]" : self.host
         return port == scheme.defaultPort ? host : "\(host):\(port)"
     }
 
     /// The request target to send upstream for an authorized, normalized target.
     public func requestTarget(for target: RequestTarget) -> String {
         let path = Self.singleJoiningSlash(basePath, target.encodedPath)
-        let query = [baseQuery, target.rawQuery ?? ""].filter { !$0.isEmpty }.joined(separator: "&")
+        let requestQuery = target.rawQuery ?? ""
+        let query =
+            baseQuery.isEmpty ? requestQuery : requestQuery.isEmpty ? baseQuery : baseQuery + "&" + requestQuery
         guard !query.isEmpty || (target.rawQuery != nil && baseQuery.isEmpty) else { return path }
         return path + "?" + query
     }
