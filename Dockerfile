@@ -18,7 +18,7 @@ COPY Tests ./Tests
 # every symbol: 5 MiB less resident memory at rest (docs/performance.md).
 RUN swift build -c release --static-swift-stdlib --product pprof-rbac-proxy -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic
 RUN binary=/out/usr/local/bin/pprof-rbac-proxy \
-    && install -D -m 0755 "$(swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld --show-bin-path)/pprof-rbac-proxy" "$binary" \
+    && install -D -m 0755 "$(swift build -c release --show-bin-path)/pprof-rbac-proxy" "$binary" \
     && strip "$binary" \
     && libz=$(ldd "$binary" | awk '$1 == "libz.so.1" { print $3 }') \
     && install -D -m 0644 "$(readlink -f "$libz")" "/out$libz" \

@@ -60,7 +60,7 @@ public struct ProxyLogHandler: LogHandler {
     }
 
     /// Now in UTC as `2006-01-02T15:04:05.000Z`, formatted by hand: this runs for every request.
-    static func timestamp() -> String {
+    private static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var seconds = now.tv_sec

@@ -99,26 +99,30 @@ public final class ProxyMetrics: Sendable {
 
     @discardableResult
     private func counter(_ name: String, _ labels: KeyValuePairs<String, String>, help: String) -> Counter {
-        let key = MetricKey(name: name, labels: labels)
-        return counters.withLockedValue { made in
-            if let counter = made[key] { return counter }
-            let counter = registry.makeCounter(descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) })
-            made[key] = counter
-            return counter
+        Self.handle(in: counters, for: MetricKey(name: name, labels: labels)) {
+            registry.makeCounter(descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) })
         }
     }
 
     private func histogram(
         _ name: String, _ labels: KeyValuePairs<String, String>, buckets: [Duration], help: String
     ) -> DurationHistogram {
-        let key = MetricKey(name: name, labels: labels)
-        return histograms.withLockedValue { made in
-            if let histogram = made[key] { return histogram }
-            let histogram = registry.makeDurationHistogram(
+        Self.handle(in: histograms, for: MetricKey(name: name, labels: labels)) {
+            registry.makeDurationHistogram(
                 descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) }, buckets: buckets
             )
-            made[key] = histogram
-            return histogram
+        }
+    }
+
+    /// The handle already made for `key`, or the one `make` makes, kept for next time.
+    private static func handle<Handle: Sendable>(
+        in made: NIOLockedValueBox<[MetricKey: Handle]>, for key: MetricKey, make: () -> Handle
+    ) -> Handle {
+        made.withLockedValue { handles in
+            if let handle = handles[key] { return handle }
+            let handle = make()
+            handles[key] = handle
+            return handle
         }
     }
 

@@ -80,8 +80,8 @@ final class ProxyServer: Service {
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: ClientWrites.waterMark)
-            .childChannelOption(.recvAllocator, value: ClientWrites.readAllocator)
+            .childChannelOption(.writeBufferWaterMark, value: ClientConnectionBuffers.waterMark)
+            .childChannelOption(.recvAllocator, value: ClientConnectionBuffers.readAllocator)
             .childChannelInitializer { [connections] channel in
                 connections.add(channel)
                 return initializer(channel)
