@@ -32,7 +32,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            // The release link's function order (Dockerfile, scripts/hot-functions), not a source.
+            exclude: ["hot-functions.order"]
         ),
         .target(
             name: "PprofRBACProxy",

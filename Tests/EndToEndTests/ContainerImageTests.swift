@@ -69,6 +69,25 @@ struct ContainerImageTests {
             "the Swift runtime must be linked in: \(libraries.sorted())")
         #expect(libraries.subtracting(Self.distrolessLibraries).subtracting(Self.copiedLibraries).isEmpty,
             "not in the runtime image: \(libraries.subtracting(Self.distrolessLibraries).subtracting(Self.copiedLibraries).sorted())")
+
+        // The functions serving uses are linked first, as hot-functions.order lists them, and the list still names them.
+        let order = try String(contentsOf: PackagePaths.root.appendingPathComponent("Sources/pprof-rbac-proxy/hot-functions.order"), encoding: .utf8)
+        let listed = Set(order.split(separator: "\n").map(String.init))
+        let symbols = try await CompletedProcess.run("nm", arguments: ["--defined-only", "-n", binary], timeout: .seconds(120))
+        let functions: [(address: UInt64, name: String)] = symbols.stdout.compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, ["t", "T", "w", "W"].contains(fields[1]), let address = UInt64(fields[0], radix: 16) else { return nil }
+            return (address, String(fields[2]))
+        }
+        let listedAddresses = functions.filter { listed.contains($0.name) }.map(\.address)
+        try #require(!listedAddresses.isEmpty, "no function of hot-functions.order is in the binary")
+        let stillThere = Set(functions.map(\.name)).intersection(listed).count
+        #expect(stillThere * 10 >= listed.count * 9,
+            "hot-functions.order is stale (\(listed.count - stillThere) of its \(listed.count) functions are gone): run scripts/hot-functions")
+        // Unordered, they are spread over the whole code; ordered, nine in ten lie in its first half.
+        let codeStart = try #require(functions.first?.address), codeEnd = try #require(functions.last?.address)
+        let ninetiethPercentile = listedAddresses[listedAddresses.count * 9 / 10]
+        #expect(ninetiethPercentile - codeStart < (codeEnd - codeStart) / 2, "the release build did not link hot-functions.order's functions first")
     }
 
     /// The version the debug build under test reports.

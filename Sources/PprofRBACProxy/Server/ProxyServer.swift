@@ -48,6 +48,8 @@ final class ProxyServer: Service {
             logger.warning("--insecure-listen-address is deprecated: pprof data is served without TLS on \(address)")
             listeners.append(try await bind(address) { [self] channel in configureCleartext(channel) })
         }
+        let released = StartupPages.release()
+        logger.debug("released the startup pages", metadata: ["resident-kib": "\(released / 1024)"])
 
         do {
             try await gracefulShutdown()
