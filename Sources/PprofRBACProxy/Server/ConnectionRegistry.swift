@@ -9,6 +9,12 @@ final class ConnectionRegistry: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// Runs each time the last open connection closes.
+    private let whenEmpty: @Sendable () -> Void
+
+    init(whenEmpty: @escaping @Sendable () -> Void = {}) {
+        self.whenEmpty = whenEmpty
+    }
 
     var count: Int {
         state.withLockedValue { $0.connections.count }
@@ -18,13 +24,15 @@ final class ConnectionRegistry: Sendable {
         let id = ObjectIdentifier(channel)
         state.withLockedValue { $0.connections[id] = (channel, false) }
         channel.closeFuture.whenComplete { [self] _ in
-            let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>]? in
                 state.connections[id] = nil
-                guard state.connections.isEmpty else { return [] }
+                guard state.connections.isEmpty else { return nil }
                 defer { state.waiters = [] }
                 return state.waiters
             }
+            guard let waiters else { return }
             waiters.forEach { $0.resume() }
+            whenEmpty()
         }
     }
 

@@ -25,7 +25,7 @@ final class ProxyServer: Service {
     private let upstreamPool: UpstreamConnectionPool
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
-    private let connections = ConnectionRegistry()
+    private let connections = ConnectionRegistry(whenEmpty: { FreeHeapPages.release() })
 
     init(
         configuration: Configuration, tls: ServingTLSReloader?, pipeline: RequestPipeline,
