@@ -39,6 +39,24 @@ struct LifecycleTests {
         }
     }
 
+    @Test("SIGTERM with a capture longer than --shutdown-grace-period: the grace period ends it, and the proxy exits 0")
+    func gracePeriodEndsTheDrain() async throws {
+        try await ProxyEnvironment.withKubernetesProxy(proxyArguments: ["--shutdown-grace-period=2s"]) { environment, _ in
+            async let inFlight = environment.request("/debug/pprof/profile?seconds=30", token: TestUsers.alice.token)
+            _ = try await environment.upstream.waitForRequest("the profile to start", timeout: .seconds(10)) {
+                $0.path == "/debug/pprof/profile"
+            }
+            let signalled = ContinuousClock.now
+            environment.proxy.process.send(signal: SIGTERM)
+            let status = try await environment.proxy.process.waitForExit(timeout: .seconds(15))
+            let drained = ContinuousClock.now - signalled
+            #expect(status == 0)
+            #expect(drained >= .seconds(2) && drained < .seconds(10), "exited \(drained) after SIGTERM")
+            let profile = try await inFlight
+            #expect(profile.status != 200 || !profile.isGzip, "the capture was cut, never completed: \(profile.summary)")
+        }
+    }
+
     @Test("Neither a kubeconfig, in-cluster settings nor a token file: exit 1, naming --kubeconfig")
     func noClusterConfiguration() async throws {
         let process = try ProxyProcess.launch(["--secure-listen-address", "127.0.0.1:0", "--upstream", "http://127.0.0.1:1/"])

@@ -41,3 +41,18 @@ struct FreeHeapPagesTests {
         #expect(FreeHeapPages.release())
     }
 }
+
+@Suite("ConnectionRegistry: waiting for the last connection", .timeLimit(.minutes(1)))
+struct ConnectionRegistryWaitTests {
+    @Test("waitUntilEmpty returns at once without connections, and when cancelled while one stays open")
+    func waitEndsWhenEmptyOrCancelled() async {
+        let registry = ConnectionRegistry()
+        await registry.waitUntilEmpty()
+
+        registry.add(EmbeddedChannel())
+        let waiting = Task { await registry.waitUntilEmpty() }
+        waiting.cancel()
+        await waiting.value
+        #expect(registry.count == 1, "the grace period ends the wait, not the connection")
+    }
+}

@@ -5,7 +5,10 @@ import NIOCore
 final class ConnectionRegistry: Sendable {
     private struct State {
         var connections: [ObjectIdentifier: (channel: any Channel, serving: Bool)] = [:]
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+        /// Waiters cancelled before they were registered.
+        var cancelledWaiters: Set<Int> = []
     }
 
     private let state = NIOLockedValueBox(State())
@@ -27,8 +30,8 @@ final class ConnectionRegistry: Sendable {
             let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>]? in
                 state.connections[id] = nil
                 guard state.connections.isEmpty else { return nil }
-                defer { state.waiters = [] }
-                return state.waiters
+                defer { state.waiters = [:] }
+                return Array(state.waiters.values)
             }
             guard let waiters else { return }
             waiters.forEach { $0.resume() }
@@ -59,15 +62,30 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
-    /// Returns once no connection is open.
+    /// Returns once no connection is open, or once the calling task is cancelled.
     func waitUntilEmpty() async {
-        await withCheckedContinuation { continuation in
-            let empty = state.withLockedValue { state in
-                if state.connections.isEmpty { return true }
-                state.waiters.append(continuation)
-                return false
+        let waiter = state.withLockedValue { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLockedValue { state in
+                    if state.connections.isEmpty || state.cancelledWaiters.remove(waiter) != nil { return true }
+                    state.waiters[waiter] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if empty { continuation.resume() }
+        } onCancel: {
+            let continuation = state.withLockedValue { state in
+                guard let continuation = state.waiters.removeValue(forKey: waiter) else {
+                    state.cancelledWaiters.insert(waiter)
+                    return nil as CheckedContinuation<Void, Never>?
+                }
+                return continuation
+            }
+            continuation?.resume()
         }
     }
 }
