@@ -4,7 +4,7 @@ import Testing
 
 @testable import PprofRBACProxy
 
-@Suite("ConnectionRegistry: open client connections")
+@Suite("ConnectionRegistry: open client connections", .timeLimit(.minutes(1)))
 struct ConnectionRegistryTests {
     @Test("the last connection to close runs whenEmpty, once; closing one of two does not")
     func whenEmptyRunsWhenTheLastCloses() {
@@ -24,26 +24,7 @@ struct ConnectionRegistryTests {
         #expect(registry.count == 0)
         #expect(emptied.withLockedValue { $0 } == 1)
     }
-}
 
-@Suite("FreeHeapPages: malloc's free pages back to the kernel")
-struct FreeHeapPagesTests {
-    @Test("after a burst of allocations is freed, trimming returns memory")
-    func trimsAfterABurst() {
-        #expect(FreeHeapPages.isAvailable, "glibc has malloc_trim")
-        var blocks: [UnsafeMutableRawPointer] = []
-        for _ in 0..<4096 {
-            let block = UnsafeMutableRawPointer.allocate(byteCount: 8 * 1024, alignment: 16)
-            block.initializeMemory(as: UInt8.self, repeating: 1, count: 8 * 1024)
-            blocks.append(block)
-        }
-        blocks.forEach { $0.deallocate() }
-        #expect(FreeHeapPages.release())
-    }
-}
-
-@Suite("ConnectionRegistry: waiting for the last connection", .timeLimit(.minutes(1)))
-struct ConnectionRegistryWaitTests {
     @Test("waitUntilEmpty returns at once without connections, and when cancelled while one stays open")
     func waitEndsWhenEmptyOrCancelled() async {
         let registry = ConnectionRegistry()

@@ -2,10 +2,6 @@ import Testing
 
 @testable import PprofRBACProxy
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 @Suite("StartupPages: read-only file pages given back once listening")
 struct StartupPagesTests {
     /// Abridged from a real `/proc/PID/smaps` of the proxy: its code, read-only data, relocated

@@ -8,7 +8,7 @@ import Musl
 /// listens: the kernel maps a binary's code 64 KiB around every page it faults in, so parsing flags,
 /// reading files and building TLS contexts leave megabytes of the binary resident that serving
 /// never touches again. The pages stay in the page cache; the ones serving needs fault back in.
-public enum StartupPages {
+enum StartupPages {
     /// A mapping that can be dropped and faulted back unchanged: a private, read-only mapping of a file
     /// with no page copied on write (which rules out relocated read-only data).
     struct ReleasableMapping: Equatable {
@@ -54,7 +54,7 @@ public enum StartupPages {
     /// Drops the resident pages of every releasable mapping of this process and returns how many bytes
     /// were resident in them; 0 where `/proc/self/smaps` cannot be read (or off Linux).
     @discardableResult
-    public static func release() -> Int {
+    static func release() -> Int {
         #if os(Linux)
         var released = 0
         for mapping in releasableMappings() {
