@@ -140,12 +140,12 @@ func latencyMs(number, unit string) (float64, error) {
 func runWrk(url, token string, threads, connections int, duration time.Duration) (WrkResult, error) {
 	argv := []string{"wrk", fmt.Sprintf("-t%d", threads), fmt.Sprintf("-c%d", connections),
 		fmt.Sprintf("-d%ds", wholeSeconds(duration)), "--latency", "-H", "Authorization: Bearer " + token, url}
-	out, err := runTool(duration+2*time.Minute, argv...)
+	out, command, err := runRedacted(duration+2*time.Minute, token, argv)
 	if err != nil {
-		return WrkResult{}, redactError(err, token)
+		return WrkResult{}, err
 	}
 	result, err := parseWrk(out)
-	result.Command = redact(argv, token)
+	result.Command = command
 	return result, err
 }
 
@@ -219,12 +219,12 @@ func runH2load(url, token string, threads, connections int, warmup, duration tim
 	argv := []string{"h2load", fmt.Sprintf("-t%d", threads), fmt.Sprintf("-c%d", connections), "-m1",
 		"-D", strconv.Itoa(wholeSeconds(duration)), fmt.Sprintf("--warm-up-time=%d", wholeSeconds(warmup)),
 		"-H", "authorization: Bearer " + token, url}
-	out, err := runTool(warmup+duration+2*time.Minute, argv...)
+	out, command, err := runRedacted(warmup+duration+2*time.Minute, token, argv)
 	if err != nil {
-		return H2loadResult{}, redactError(err, token)
+		return H2loadResult{}, err
 	}
 	result, err := parseH2load(out)
-	result.Command = redact(argv, token)
+	result.Command = command
 	return result, err
 }
 
@@ -269,21 +269,23 @@ func runCurl(url, token, caFile string) (CurlResult, error) {
 		argv = append(argv, "--cacert", caFile)
 	}
 	argv = append(argv, url)
-	out, err := runTool(30*time.Minute, argv...)
+	out, command, err := runRedacted(30*time.Minute, token, argv)
 	if err != nil {
-		return CurlResult{}, redactError(err, token)
+		return CurlResult{}, err
 	}
 	result, err := parseCurl(out)
-	result.Command = redact(argv, token)
+	result.Command = command
 	return result, err
 }
 
-func redactError(err error, token string) error {
-	return errors.New(strings.ReplaceAll(err.Error(), token, "TOKEN"))
-}
-
-func redact(argv []string, token string) string {
-	return strings.ReplaceAll(strings.Join(argv, " "), token, "TOKEN")
+// runRedacted runs a client tool whose argv carries the bearer token, and returns its output and its
+// command line; the token is replaced by TOKEN in the command line and in any error.
+func runRedacted(timeout time.Duration, token string, argv []string) (out, command string, err error) {
+	out, err = runTool(timeout, argv...)
+	if err != nil {
+		return "", "", errors.New(strings.ReplaceAll(err.Error(), token, "TOKEN"))
+	}
+	return out, strings.ReplaceAll(strings.Join(argv, " "), token, "TOKEN"), nil
 }
 
 // The Go client.
