@@ -23,13 +23,27 @@ enum LocalFile {
 
     /// The whole content of the file at `path`.
     static func contents(atPath path: String) throws(ReadError) -> [UInt8] {
+        var content: [UInt8] = []
+        try forEachChunk(atPath: path) { (chunk) throws(ReadError) in
+            content.append(contentsOf: chunk)
+            if content.count > sizeLimit {
+                throw ReadError(path: path, reason: "larger than \(sizeLimit / (1024 * 1024)) MiB")
+            }
+        }
+        return content
+    }
+
+    /// Reads the file at `path` in pieces of at most 16 KiB, handing each to `body` in turn, so a
+    /// caller that needs no more than a piece at a time holds no more.
+    static func forEachChunk(
+        atPath path: String, _ body: (ArraySlice<UInt8>) throws(ReadError) -> Void
+    ) throws(ReadError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw ReadError(path: path, reason: systemErrorText(errno))
         }
         defer { close(descriptor) }
 
-        var content: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
@@ -38,11 +52,8 @@ enum LocalFile {
                 if code == EINTR { continue }
                 throw ReadError(path: path, reason: systemErrorText(code))
             }
-            if count == 0 { return content }
-            content.append(contentsOf: chunk[0..<count])
-            if content.count > sizeLimit {
-                throw ReadError(path: path, reason: "larger than \(sizeLimit / (1024 * 1024)) MiB")
-            }
+            if count == 0 { return }
+            try body(chunk[0..<count])
         }
     }
 

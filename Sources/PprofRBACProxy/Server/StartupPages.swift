@@ -70,28 +70,25 @@ enum StartupPages {
     }
 
     #if os(Linux)
-    /// This process's releasable mappings, read through a fixed buffer: smaps lists every mapping, and
+    /// This process's releasable mappings, read a piece at a time: smaps lists every mapping, and
     /// reading it whole would leave its size behind in the heap.
     private static func releasableMappings() -> [ReleasableMapping] {
-        let descriptor = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return [] }
-        defer { close(descriptor) }
         var scanner = SmapsScanner()
         var pending: [UInt8] = []
         pending.reserveCapacity(1024)
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
-            for byte in chunk[0..<count] {
-                guard byte == UInt8(ascii: "\n") else {
-                    pending.append(byte)
-                    continue
+        do {
+            try LocalFile.forEachChunk(atPath: "/proc/self/smaps") { chunk in
+                for byte in chunk {
+                    guard byte == UInt8(ascii: "\n") else {
+                        pending.append(byte)
+                        continue
+                    }
+                    scanner.consume(line: Substring(decoding: pending, as: UTF8.self))
+                    pending.removeAll(keepingCapacity: true)
                 }
-                scanner.consume(line: Substring(decoding: pending, as: UTF8.self))
-                pending.removeAll(keepingCapacity: true)
             }
+        } catch {
+            return []
         }
         scanner.consume(line: Substring(decoding: pending, as: UTF8.self))
         scanner.finish()
