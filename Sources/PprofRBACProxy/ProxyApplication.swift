@@ -15,6 +15,9 @@ public enum ProxyApplication {
                 flag: "--secure-listen-address", hint: "no listen address provided, e.g. --secure-listen-address=0.0.0.0:8443"
             )
         }
+        if let openFiles = FileDescriptorLimit.raiseToHardLimit() {
+            logger.debug("open file limit", metadata: ["nofile": "\(openFiles)"])
+        }
         let eventLoopGroup = MultiThreadedEventLoopGroup.singleton
         let kubernetesClient = try makeKubernetesClient(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
         do {
@@ -67,7 +70,8 @@ public enum ProxyApplication {
             services.append(.init(service: ProxyServer(
                 configuration: .init(
                     secureAddress: configuration.listenAddress, insecureAddress: configuration.insecureListenAddress,
-                    shutdownGracePeriod: configuration.shutdownGracePeriod
+                    shutdownGracePeriod: configuration.shutdownGracePeriod,
+                    readHeaderTimeout: configuration.readHeaderTimeout, maxConnections: configuration.maxConnections
                 ),
                 tls: tls, pipeline: pipeline, upstreamPool: upstreamPool, eventLoopGroup: eventLoopGroup, logger: logger
             )))

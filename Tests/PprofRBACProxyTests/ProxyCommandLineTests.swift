@@ -112,6 +112,10 @@ struct ProxyCommandLineTests {
         FlagCase("allow-basic-auth-token", "--allow-basic-auth-token") { $0.allowBasicAuthToken },
         FlagCase("kube-api-timeout", "--kube-api-timeout=3s") { $0.kubeAPITimeout == .seconds(3) },
         FlagCase("shutdown-grace-period", "--shutdown-grace-period=0s") { $0.shutdownGracePeriod == .zero },
+        FlagCase("read-header-timeout", "--read-header-timeout=3s") { $0.readHeaderTimeout == .seconds(3) },
+        FlagCase("read-header-timeout", "--read-header-timeout=0s") { $0.readHeaderTimeout == nil },
+        FlagCase("max-connections", "--max-connections=10") { $0.maxConnections == 10 },
+        FlagCase("max-connections", "--max-connections=0") { $0.maxConnections == nil },
         FlagCase("authentication-token-webhook-cache-ttl", "--authentication-token-webhook-cache-ttl=10s") {
             $0.authenticationCacheTimeToLive.authenticated == .seconds(10)
         },
@@ -146,7 +150,7 @@ struct ProxyCommandLineTests {
         #expect(all.subtracting(separatelyTested).subtracting(covered).isEmpty)
     }
 
-    @Test("with only the required flags, everything has kube-rbac-proxy's default")
+    @Test("with only the required flags, everything has kube-rbac-proxy's default (or, for flags it lacks, ours)")
     func defaults() throws {
         let (configuration, warnings) = try Self.run(Self.required)
         #expect(warnings.isEmpty)
@@ -164,6 +168,8 @@ struct ProxyCommandLineTests {
         #expect(configuration.kubeAPIQPS == 5 && configuration.kubeAPIBurst == 10)
         #expect(configuration.kubeAPITimeout == .seconds(10))
         #expect(configuration.shutdownGracePeriod == .seconds(90))
+        #expect(configuration.readHeaderTimeout == .seconds(10))
+        #expect(configuration.maxConnections == 1024)
         #expect(configuration.authenticationCacheTimeToLive.authenticated == .seconds(120))
         #expect(configuration.authenticationCacheTimeToLive.unauthenticated == .seconds(120))
         #expect(configuration.authorizationCacheTimeToLive.allowed == .seconds(300))
@@ -259,6 +265,8 @@ struct ProxyCommandLineTests {
         ("--upstream=ftp://127.0.0.1/", "--upstream"),
         ("--secure-listen-address=nohost", "--secure-listen-address"),
         ("--upstream-force-h2c=maybe", "--upstream-force-h2c"),
+        ("--read-header-timeout=-1s", "--read-header-timeout"),
+        ("--max-connections=-1", "--max-connections"),
     ])
     func badValues(arguments: String, flag: String) {
         let message = Self.failure(Self.required + arguments.split(separator: " ").map(String.init))

@@ -168,6 +168,14 @@ public enum ProxyCommandLine {
             usage: "Timeout of one TokenReview or SubjectAccessReview call."
         ),
         FlagDefinition(
+            "read-header-timeout", kind: .duration, default: .duration(defaults.readHeaderTimeout ?? .zero),
+            usage: "How long a client may take to send a request head, counted from accept (TLS handshake included) for a connection's first request and from its first byte for later ones; slower connections are closed. 0: no limit."
+        ),
+        FlagDefinition(
+            "max-connections", kind: .int, default: .int(defaults.maxConnections ?? 0),
+            usage: "Open client connections per listener; further clients wait in the listen backlog until one closes. 0: no limit."
+        ),
+        FlagDefinition(
             "shutdown-grace-period", kind: .duration, default: .duration(defaults.shutdownGracePeriod),
             usage: "How long in-flight requests may run after SIGTERM or SIGINT."
         ),
@@ -387,6 +395,13 @@ public enum ProxyCommandLine {
         configuration.verbMapping = verbMapping
         configuration.kubeAPITimeout = try positive(flags, "kube-api-timeout")
         configuration.shutdownGracePeriod = try nonNegative(flags, "shutdown-grace-period")
+        let readHeaderTimeout = try nonNegative(flags, "read-header-timeout")
+        configuration.readHeaderTimeout = readHeaderTimeout == .zero ? nil : readHeaderTimeout
+        let maxConnections = flags.int("max-connections")
+        guard maxConnections >= 0 else {
+            throw .invalidFlag(flag: "--max-connections", value: String(maxConnections), reason: "must not be negative")
+        }
+        configuration.maxConnections = maxConnections == 0 ? nil : maxConnections
         configuration.authenticationCacheTimeToLive = .init(
             authenticated: try nonNegative(flags, "authentication-token-webhook-cache-ttl"),
             unauthenticated: try nonNegative(flags, "authentication-token-webhook-cache-unauthenticated-ttl")

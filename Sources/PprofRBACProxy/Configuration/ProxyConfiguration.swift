@@ -17,6 +17,10 @@ public struct ProxyConfiguration: Sendable {
     public var certificateReloadInterval: Duration = .seconds(1)
     /// `--proxy-endpoints-port`: `/healthz` and `/readyz` over TLS on the listen host.
     public var proxyEndpointsPort: Int?
+    /// `--read-header-timeout`: how long a request head may take to arrive; nil: no limit.
+    public var readHeaderTimeout: Duration? = .seconds(10)
+    /// `--max-connections`: open client connections per listener; nil: no limit.
+    public var maxConnections: Int? = 1024
 
     // Upstream
     public var upstream: UpstreamTarget

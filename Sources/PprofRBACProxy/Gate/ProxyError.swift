@@ -6,6 +6,8 @@ import NIOHTTP1
 public enum ProxyError: Error, Sendable, Hashable {
     /// The request cannot be understood safely (bad path encoding, two `Authorization` headers, …).
     case badRequest(String)
+    /// The request's header block is larger than the proxy reads (`HTTPRequestLimits`).
+    case requestHeaderFieldsTooLarge
     /// No credentials, or credentials nobody recognised.
     case unauthorized
     /// Authenticated, but not allowed to do this.
@@ -34,6 +36,7 @@ public enum ProxyError: Error, Sendable, Hashable {
     public var status: HTTPResponseStatus {
         switch self {
         case .badRequest: .badRequest
+        case .requestHeaderFieldsTooLarge: .requestHeaderFieldsTooLarge
         case .unauthorized: .unauthorized
         case .forbidden, .forbiddenResource: .forbidden
         case .rewriteValueMissing: .badRequest
@@ -50,6 +53,8 @@ public enum ProxyError: Error, Sendable, Hashable {
     public var message: String {
         switch self {
         case .badRequest(let reason): "Bad Request: \(reason)"
+        case .requestHeaderFieldsTooLarge:
+            "Request Header Fields Too Large: at most \(HTTPRequestLimits.maximumHeaderFields) header fields of \(HTTPRequestLimits.maximumHeaderBytes) bytes in all"
         case .unauthorized: "Unauthorized"
         case .forbidden(let user, let verb, let path): "Forbidden (user=\(user), verb=\(verb), path=\(path))"
         case .forbiddenResource(let user, let verb, let resource, let subresource):

@@ -17,6 +17,10 @@ final class ProxyServer: Service {
         var secureAddress: ListenAddress?
         var insecureAddress: ListenAddress?
         var shutdownGracePeriod: Duration
+        /// `--read-header-timeout`; nil: no limit.
+        var readHeaderTimeout: Duration?
+        /// `--max-connections`, per listener; nil: no limit.
+        var maxConnections: Int?
     }
 
     private let configuration: Configuration
@@ -78,14 +82,33 @@ final class ProxyServer: Service {
     private func bind(
         _ address: ListenAddress, initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) async throws -> any Channel {
+        let maxConnections = configuration.maxConnections
+        let readHeaderTimeout = configuration.readHeaderTimeout.map(TimeAmount.init)
+        let logger = self.logger
         let listener = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // One accept per read, so that --max-connections is never overshot.
+            .serverChannelOption(.maxMessagesPerRead, value: UInt(maxConnections == nil ? 4 : 1))
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let maxConnections {
+                        try channel.pipeline.syncOperations.addHandler(AcceptLimit(maximum: maxConnections, logger: logger))
+                    }
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: ClientConnectionBuffers.waterMark)
             .childChannelOption(.recvAllocator, value: ClientConnectionBuffers.readAllocator)
             .childChannelInitializer { [connections] channel in
                 connections.add(channel)
+                if let readHeaderTimeout {
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(ReadHeaderTimeoutHandler(timeout: readHeaderTimeout))
+                    } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
+                    }
+                }
                 return initializer(channel)
             }
             .bind(host: address.host, port: address.port)

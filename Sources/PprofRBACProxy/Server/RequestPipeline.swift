@@ -26,7 +26,11 @@ struct RequestPipeline: Sendable {
         position: ChannelPipeline.SynchronousOperations.Position = .last
     ) throws {
         let pipeline = channel.pipeline.syncOperations
-        try pipeline.configureHTTPServerPipeline(position: position, withPipeliningAssistance: true, withErrorHandling: true)
+        try pipeline.configureHTTPServerPipeline(
+            position: position, withPipeliningAssistance: true, withErrorHandling: false,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: HTTPRequestLimits.http1Decoder
+        )
+        try pipeline.addHandlers([HTTP1ParseErrorResponder(), HTTP1RequestProgressSignal(), HTTP1ConnectionClose()])
         try pipeline.addHandlers(requestHandlers(isHTTP2: false, clientCertificates: clientCertificates))
     }
 
@@ -41,10 +45,13 @@ struct RequestPipeline: Sendable {
             configuration: .init(maxIdleTime: TimeAmount(http2IdleTimeout), maxAge: nil, maxGraceTime: nil, keepalive: nil)
         )
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
-        connection.initialSettings = nioDefaultSettings.filter { $0.parameter != .maxConcurrentStreams } + [
+        let ownSettings: [HTTP2Setting] = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.http2MaxConcurrentStreams),
             HTTP2Setting(parameter: .maxFrameSize, value: min(max(settings.http2MaxSize, 1 << 14), (1 << 24) - 1)),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: HTTPRequestLimits.maximumHeaderBytes),
         ]
+        connection.initialSettings =
+            nioDefaultSettings.filter { setting in !ownSettings.contains { $0.parameter == setting.parameter } } + ownSettings
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = settings.http2MaxSize
         let handlers = self
@@ -58,8 +65,10 @@ struct RequestPipeline: Sendable {
                 try streamPipeline.addHandlers(handlers.requestHandlers(isHTTP2: true, clientCertificates: clientCertificates))
             }
         }
+        let prefaceSignal = HTTP2PrefaceSignal()
         try channel.pipeline.syncOperations.addHandler(http2, position: position)
-        try channel.pipeline.syncOperations.addHandler(connectionManager, position: .after(http2))
+        try channel.pipeline.syncOperations.addHandler(prefaceSignal, position: .after(http2))
+        try channel.pipeline.syncOperations.addHandler(connectionManager, position: .after(prefaceSignal))
     }
 
     private func requestHandlers(isHTTP2: Bool, clientCertificates: [Certificate]) -> [any ChannelHandler] {

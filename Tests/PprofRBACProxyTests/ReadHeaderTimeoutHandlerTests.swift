@@ -1,0 +1,98 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+
+@testable import PprofRBACProxy
+
+@Suite("ReadHeaderTimeoutHandler: request heads must arrive in time; idle keep-alive and bodies are not timed")
+struct ReadHeaderTimeoutHandlerTests {
+    /// Answers every request head with an empty 200 once the request has ended.
+    final class OKResponder: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .end = unwrapInboundIn(data) else { return }
+            let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "0"])
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    /// A connection with the handler first and the proxy's HTTP/1.1 handlers after it, as accepted.
+    func makeHTTP1Connection() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(ReadHeaderTimeoutHandler(timeout: .seconds(10)))
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: true, withErrorHandling: false,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: HTTPRequestLimits.http1Decoder)
+        try pipeline.addHandlers([HTTP1ParseErrorResponder(), HTTP1RequestProgressSignal(), OKResponder()])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+        return channel
+    }
+
+    func send(_ text: String, to channel: EmbeddedChannel) throws {
+        try channel.writeInbound(ByteBuffer(string: text))
+    }
+
+    @Test("a connection that sends nothing (no TLS hello, no request) is closed when the time is up, not before")
+    func silentConnection() throws {
+        let channel = try makeHTTP1Connection()
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(9_999))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(!channel.isActive)
+    }
+
+    @Test("the first request's time starts at accept: dribbling its head does not restart the clock")
+    func slowlorisFirstRequest() throws {
+        let channel = try makeHTTP1Connection()
+        for byte in "GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\nUser-Agent: slowloris/1.0 (one byte every 200 ms)\r\n" {
+            try send(String(byte), to: channel)
+            channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+            if !channel.isActive { break }
+        }
+        #expect(!channel.isActive)
+    }
+
+    @Test("after a response, an idle keep-alive connection stays open; the next request's first byte starts its clock")
+    func keepAliveThenSlowSecondRequest() throws {
+        let channel = try makeHTTP1Connection()
+        try send("GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
+        let response = try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } ?? ""
+        #expect(response.hasPrefix("HTTP/1.1 200 OK"))
+
+        channel.embeddedEventLoop.advanceTime(by: .hours(1))
+        #expect(channel.isActive)
+
+        try send("GET /debug/pprof/heap HTTP/1.1\r\n", to: channel)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+    }
+
+    @Test("once the head is read, a slow body or a long response is not timed")
+    func headReadStopsTheClock() throws {
+        let channel = try makeHTTP1Connection()
+        try send("POST /debug/pprof/symbol HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n0x", to: channel)
+        channel.embeddedEventLoop.advanceTime(by: .minutes(5))
+        #expect(channel.isActive)
+        try send("12", to: channel)
+        #expect(channel.isActive)
+    }
+
+    @Test("the HTTP/2 preface ends the handler's job: it leaves the pipeline and closes nothing")
+    func http2PrefaceRead() throws {
+        let channel = EmbeddedChannel(handler: ReadHeaderTimeoutHandler(timeout: .seconds(10)))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+        channel.pipeline.triggerUserOutboundEvent(RequestHeadProgress.http2PrefaceRead, promise: nil)
+        channel.embeddedEventLoop.advanceTime(by: .hours(1))
+        #expect(channel.isActive)
+        #expect(throws: ChannelPipelineError.notFound) {
+            try channel.pipeline.syncOperations.context(handlerType: ReadHeaderTimeoutHandler.self)
+        }
+    }
+}
