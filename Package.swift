@@ -36,9 +36,21 @@ let package = Package(
             // The release link's function order (Dockerfile, scripts/hot-functions), not a source.
             exclude: ["hot-functions.order"]
         ),
+        // What a request asks for, as plain values and with no I/O: path normalization and policy,
+        // the authorization questions, the pprof capture a query starts. Fuzzed by RequestPolicyFuzzer.
+        .target(
+            name: "RequestPolicy",
+            dependencies: [.product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
+        // libFuzzer over RequestPolicy (scripts/fuzz); an ordinary build replays input files instead.
+        .executableTarget(
+            name: "RequestPolicyFuzzer",
+            dependencies: ["RequestPolicy", .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
         .target(
             name: "PprofRBACProxy",
             dependencies: [
+                "RequestPolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -63,6 +75,7 @@ let package = Package(
             name: "PprofRBACProxyTests",
             dependencies: [
                 "PprofRBACProxy",
+                "RequestPolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import RequestPolicy
 import ServiceLifecycle
 
 /// Builds the proxy from its configuration (files read, Kubernetes client made, authenticators and

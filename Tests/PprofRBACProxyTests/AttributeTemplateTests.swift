@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PprofRBACProxy
+@testable import RequestPolicy
 
 @Suite("AttributeTemplate: {{ .Value }} substitution")
 struct AttributeTemplateTests {

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import RequestPolicy
 import Testing
 
 @testable import PprofRBACProxy

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import RequestPolicy
 import Testing
 
 @testable import PprofRBACProxy

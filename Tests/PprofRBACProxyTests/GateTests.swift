@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOHTTP1
+import RequestPolicy
 import Testing
 
 @testable import PprofRBACProxy

@@ -1,4 +1,5 @@
 import Foundation
+import RequestPolicy
 import Testing
 
 @testable import PprofRBACProxy

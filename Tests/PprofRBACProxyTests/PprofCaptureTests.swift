@@ -1,4 +1,5 @@
 import NIOHTTP1
+import RequestPolicy
 import Testing
 
 @testable import PprofRBACProxy
@@ -88,6 +89,9 @@ struct PprofGuardrailsTests {
         #expect(try refusal("/debug/pprof/profile?seconds=5&seconds=3600") == nil, "Go reads the first value: 5")
         #expect(try refusal("/debug/pprof/profile?seconds=3600&seconds=5") == .captureTooLong(seconds: "3600", maximum: 60))
         #expect(try refusal("/debug/pprof/profile?sec%6Fnds=3600") == .captureTooLong(seconds: "3600", maximum: 60))
+        #expect(
+            try refusal("/debug/pprof/profile?seconds=3600&\u{0351}x=1") == .captureTooLong(seconds: "3600", maximum: 60),
+            "Go ends the value at the `&` byte, combining mark or not")
     }
 
     @Test("capture endpoints take GET and HEAD only, without a body (a form body would override the query)")

@@ -1,4 +1,5 @@
 import NIOSSL
+import RequestPolicy
 import Testing
 
 @testable import PprofRBACProxy

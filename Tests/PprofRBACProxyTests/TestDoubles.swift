@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import RequestPolicy
 
 @testable import PprofRBACProxy
 

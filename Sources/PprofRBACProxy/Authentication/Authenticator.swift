@@ -1,3 +1,4 @@
+import RequestPolicy
 import X509
 
 /// What a request presents to prove who is calling.

@@ -1,3 +1,4 @@
+import RequestPolicy
 import SwiftASN1
 import X509
 

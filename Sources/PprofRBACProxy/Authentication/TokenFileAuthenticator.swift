@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// Authenticates bearer tokens listed in a kube-apiserver static token file; the local mode.
 public struct TokenFileAuthenticator: Authenticator {
     private let users: [String: UserInfo]

@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// Authenticates bearer tokens with a Kubernetes TokenReview, checking the token's audiences.
 public struct TokenReviewAuthenticator: Authenticator {
     private let client: any KubernetesReviewClient

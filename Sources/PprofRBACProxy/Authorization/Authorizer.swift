@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// The answer of an authorizer about one set of attributes.
 public enum AuthorizationDecision: Sendable, Hashable {
     /// Allowed; `origin` says who allowed it.

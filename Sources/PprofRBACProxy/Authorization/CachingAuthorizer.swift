@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// Remembers authorization decisions keyed by the whole question (user, uid, groups, extra, verb,
 /// path or resource); allowed and not-allowed answers expire separately.
 public struct CachingAuthorizer: Authorizer {

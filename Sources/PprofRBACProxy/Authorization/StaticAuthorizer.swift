@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// Allows what the config file's `authorization.static` rules list; has no opinion on anything else.
 public struct StaticAuthorizer: Authorizer {
     public let rules: [StaticAuthorizationRule]

@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// Authorizes with a Kubernetes SubjectAccessReview, as the apiserver's webhook authorizer does.
 public struct SubjectAccessReviewAuthorizer: Authorizer {
     private let client: any KubernetesReviewClient

@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// Asks each authorizer in turn; the first explicit allow or deny wins, and no opinion from all
 /// of them means not allowed. A failure is reported only when no later authorizer decides.
 public struct UnionAuthorizer: Authorizer {

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import RequestPolicy
 
 /// Puts pprof captures through the capture scheduler. A CPU profile or trace starts its own shared
 /// capture, joins an identical one that just started, or waits its turn; a delta profile only

@@ -1,3 +1,4 @@
+import RequestPolicy
 import Yams
 
 /// The `--config-file` YAML, in kube-rbac-proxy's format (everything under `authorization:`):

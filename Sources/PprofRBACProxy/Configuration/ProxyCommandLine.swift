@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// The proxy's command line: kube-rbac-proxy's flags (and klog's), its names and defaults, parsed
 /// with pflag's rules into a `ProxyConfiguration`.
 public enum ProxyCommandLine {

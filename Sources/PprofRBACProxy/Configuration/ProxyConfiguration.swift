@@ -1,4 +1,5 @@
 import Logging
+import RequestPolicy
 
 /// Everything the proxy needs to start, as plain values: what the command line says, validated.
 public struct ProxyConfiguration: Sendable {

@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// A kube-apiserver static token file (`--token-auth-file`): CSV lines `token,user,uid,"group1,group2"`.
 public struct TokenAuthFile: Sendable {
     /// The users by token. Later lines win over earlier ones with the same token, as in kube-apiserver.

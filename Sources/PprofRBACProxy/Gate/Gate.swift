@@ -1,5 +1,6 @@
 import Logging
 import NIOHTTP1
+import RequestPolicy
 import X509
 
 /// What the gate sees of a request: its head, never its body, and the connection's client certificates.

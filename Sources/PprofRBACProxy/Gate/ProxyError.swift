@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import RequestPolicy
 
 /// Every answer the proxy gives on its own instead of the upstream's. This file is the one place
 /// where they become HTTP statuses and bodies.

@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// An `authorization.k8s.io/v1` SubjectAccessReview: asks the apiserver whether a user may do something.
 public struct SubjectAccessReview: Codable, Sendable {
     public static let apiVersion = "authorization.k8s.io/v1"

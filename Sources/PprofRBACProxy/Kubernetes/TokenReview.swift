@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// An `authentication.k8s.io/v1` TokenReview: asks the apiserver who a bearer token belongs to.
 public struct TokenReview: Codable, Sendable {
     public static let apiVersion = "authentication.k8s.io/v1"

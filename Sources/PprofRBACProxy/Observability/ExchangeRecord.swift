@@ -1,4 +1,5 @@
 import Foundation
+import RequestPolicy
 
 /// Everything known about one exchange when it ends: what the access log, the audit log and the
 /// metrics are made of. Holds no credential.

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import RequestPolicy
 
 /// Follows each exchange through the pipeline (its head, the gate's decision, the capture
 /// scheduler's placement, the response) and hands the finished record to the observers.

@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// The `endpoint` label of a request's metrics: a fixed set of names, so that no client can make
 /// the number of series grow.
 enum PprofEndpoint {

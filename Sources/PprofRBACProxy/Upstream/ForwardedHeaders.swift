@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import RequestPolicy
 
 /// The header rewriting of a reverse proxy: what must not cross the proxy, and what it adds.
 enum ForwardedHeaders {

@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// Where allowed requests go: `--upstream http(s)://HOST:PORT/BASE`, and how a request target is
 /// joined onto it (as Go's `httputil.NewSingleHostReverseProxy` does).
 public struct UpstreamTarget: Sendable, Hashable {

@@ -1,14 +1,14 @@
 /// Go's `strconv.ParseInt(s, 10, 64)` and `strconv.ParseFloat(s, 64)`, as net/http/pprof reads
 /// `seconds`: the proxy must read a value exactly as the upstream will, or its cap could be bypassed.
-enum GoNumberParsing {
+package enum GoNumberParsing {
     /// The result of parsing: a value, or Go's error (syntax or range).
-    enum Parsed<Value: Equatable>: Equatable {
+    package enum Parsed<Value: Equatable>: Equatable {
         case value(Value)
         case invalid
     }
 
     /// `strconv.ParseInt(text, 10, 64)`: optional sign, then decimal digits only; out of range is an error.
-    static func parseInt(_ text: String) -> Parsed<Int64> {
+    package static func parseInt(_ text: String) -> Parsed<Int64> {
         var digits = Substring(text)
         var negative = false
         if let sign = digits.first, sign == "+" || sign == "-" {
@@ -24,7 +24,7 @@ enum GoNumberParsing {
     /// hexadecimal with a mandatory `p` exponent, underscores between digits, `inf`, `infinity`,
     /// `nan` in any case, an optional sign). A finite literal too large for a Double is Go's range
     /// error.
-    static func parseFloat(_ text: String) -> Parsed<Double> {
+    package static func parseFloat(_ text: String) -> Parsed<Double> {
         var body = Substring(text)
         var negative = false
         if let sign = body.first, sign == "+" || sign == "-" {

@@ -1,20 +1,22 @@
 /// A raw query string read the way Go's `url.ParseQuery` reads it: pairs split on `&`; a pair
 /// containing `;` or an undecodable escape is skipped; keys and values are unescaped with `+` as a space.
+/// Bytes, not characters, are split and compared, as in Go: `&` followed by a combining mark still
+/// separates two pairs.
 public struct URLQuery: Sendable {
     /// The decoded pairs in the order they appear.
     public let pairs: [(key: String, value: String)]
 
     public init(parsing rawQuery: String) {
         var pairs: [(key: String, value: String)] = []
-        for piece in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            guard !piece.utf8.contains(UInt8(ascii: ";")) else { continue }
+        for piece in rawQuery.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            guard !piece.contains(UInt8(ascii: ";")) else { continue }
             let rawKey: Substring
             let rawValue: Substring
-            if let equals = piece.firstIndex(of: "=") {
-                rawKey = piece[..<equals]
-                rawValue = piece[piece.index(after: equals)...]
+            if let equals = piece.firstIndex(of: UInt8(ascii: "=")) {
+                rawKey = Substring(piece[..<equals])
+                rawValue = Substring(piece[piece.index(after: equals)...])
             } else {
-                rawKey = piece
+                rawKey = Substring(piece)
                 rawValue = ""
             }
             guard let key = Self.unescape(rawKey), let value = Self.unescape(rawValue) else { continue }
@@ -23,9 +25,9 @@ public struct URLQuery: Sendable {
         self.pairs = pairs
     }
 
-    /// Every value of `key` (matched exactly), in order; empty values included.
+    /// Every value of `key` (matched byte for byte), in order; empty values included.
     public func values(for key: String) -> [String] {
-        pairs.filter { $0.key == key }.map(\.value)
+        pairs.filter { $0.key.utf8.elementsEqual(key.utf8) }.map(\.value)
     }
 
     /// Go's `url.QueryUnescape`: `%XX` decoded, `+` as a space; nil for a malformed escape.

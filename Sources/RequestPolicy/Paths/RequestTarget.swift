@@ -91,24 +91,29 @@ public struct RequestTarget: Sendable, Hashable {
     }
 
     /// Go's `ServeMux` path cleaning: `path.Clean`, then the trailing slash put back if there was one.
+    /// Bytes, not characters, are split and compared, as in Go: a `/` followed by a combining mark
+    /// still separates segments, so the upstream can never find a `..` the proxy did not resolve.
     static func clean(_ path: String) -> String {
         if isAlreadyClean(path) { return path }
-        var segments: [Substring] = []
-        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch segment {
-            case ".":
+        var segments: [Substring.UTF8View.SubSequence] = []
+        for segment in Substring(path).utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            if segment.elementsEqual(".".utf8) {
                 continue
-            case "..":
+            } else if segment.elementsEqual("..".utf8) {
                 _ = segments.popLast()
-            default:
+            } else {
                 segments.append(segment)
             }
         }
-        var cleaned = "/" + segments.joined(separator: "/")
-        if path.hasSuffix("/") && cleaned != "/" {
-            cleaned += "/"
+        var cleaned: [UInt8] = [UInt8(ascii: "/")]
+        for (index, segment) in segments.enumerated() {
+            if index > 0 { cleaned.append(UInt8(ascii: "/")) }
+            cleaned.append(contentsOf: segment)
         }
-        return cleaned
+        if path.utf8.last == UInt8(ascii: "/") && cleaned.count > 1 {
+            cleaned.append(UInt8(ascii: "/"))
+        }
+        return String(decoding: cleaned, as: UTF8.self)
     }
 
     /// Whether `path` starts with `/` and has no empty, `.` or `..` segment (a trailing slash

@@ -1,5 +1,3 @@
-import NIOHTTP1
-
 /// What a pprof request captures over time, read from its path and `seconds` exactly as
 /// net/http/pprof reads them.
 public enum PprofCapture: Sendable, Hashable {
@@ -17,9 +15,7 @@ public enum PprofCapture: Sendable, Hashable {
     /// The capture a request asks for, or nil when it asks for none (or one Go refuses by itself,
     /// such as a delta with an invalid `seconds`). `path` is normalized; `rawQuery` as received.
     public init?(path: String, rawQuery: String?) {
-        let prefix = "/debug/pprof/"
-        guard path.hasPrefix(prefix) else { return nil }
-        let name = path.dropFirst(prefix.count)
+        guard let name = Self.profileName(path) else { return nil }
         // `Request.FormValue`: the first value of the query (bodies are refused on these endpoints).
         let seconds = rawQuery.flatMap { URLQuery(parsing: $0).values(for: "seconds").first }
         switch name {
@@ -37,12 +33,12 @@ public enum PprofCapture: Sendable, Hashable {
             } else {
                 self = .trace(seconds: 1)
             }
-        case _ where Self.deltaProfiles.contains(String(name)):
+        case _ where Self.deltaProfiles.contains(name):
             // A non-empty `seconds` makes a delta; Go answers 400 itself unless it is a positive integer.
             guard let seconds, !seconds.isEmpty,
                 case .value(let parsed) = GoNumberParsing.parseInt(seconds), parsed > 0
             else { return nil }
-            self = .delta(profile: String(name), seconds: parsed)
+            self = .delta(profile: name, seconds: parsed)
         default:
             return nil
         }
@@ -51,10 +47,15 @@ public enum PprofCapture: Sendable, Hashable {
     /// Whether this path could start a capture at all (for any `seconds`): only GET and HEAD may
     /// reach it, because the form body of other methods would override the query.
     public static func isCaptureEndpoint(_ path: String) -> Bool {
-        let prefix = "/debug/pprof/"
-        guard path.hasPrefix(prefix) else { return false }
-        let name = String(path.dropFirst(prefix.count))
+        guard let name = profileName(path) else { return false }
         return name == "profile" || name == "trace" || deltaProfiles.contains(name)
+    }
+
+    /// The name after `/debug/pprof/`, the prefix compared byte for byte as Go does; nil for other paths.
+    private static func profileName(_ path: String) -> String? {
+        let prefix = "/debug/pprof/".utf8
+        guard path.utf8.starts(with: prefix) else { return nil }
+        return String(Substring(path.utf8.dropFirst(prefix.count)))
     }
 
     /// How long the capture runs, in seconds (NaN for a trace Go cannot bound).
@@ -66,37 +67,10 @@ public enum PprofCapture: Sendable, Hashable {
     }
 
     /// `seconds` as the client should read it in an error message.
-    var secondsDescription: String {
+    package var secondsDescription: String {
         switch self {
         case .cpuProfile(let seconds), .delta(_, let seconds): String(seconds)
         case .trace(let seconds): seconds.isNaN ? "NaN" : String(seconds)
         }
-    }
-}
-
-/// The pprof guardrails on a request that passed authorization: capture endpoints take GET or
-/// HEAD without a body, and no capture may run longer than `--max-capture-seconds`.
-public struct PprofGuardrails: Sendable {
-    public let maximumCaptureSeconds: Int
-
-    public init(maximumCaptureSeconds: Int) {
-        self.maximumCaptureSeconds = maximumCaptureSeconds
-    }
-
-    /// The refusal for this request, or nil when it may go on.
-    public func refusal(method: HTTPMethod, target: RequestTarget, headers: HTTPHeaders) -> ProxyError? {
-        guard PprofCapture.isCaptureEndpoint(target.path) else { return nil }
-        guard method == .GET || method == .HEAD else {
-            return .methodNotAllowed(allowed: ["GET", "HEAD"])
-        }
-        let declaredLength = headers["content-length"].first.flatMap { Int($0) } ?? 0
-        if declaredLength > 0 || headers.contains(name: "transfer-encoding") {
-            return .badRequest("\(target.path) takes no request body")
-        }
-        guard let capture = PprofCapture(path: target.path, rawQuery: target.rawQuery) else { return nil }
-        guard capture.seconds <= Double(maximumCaptureSeconds) else {
-            return .captureTooLong(seconds: capture.secondsDescription, maximum: maximumCaptureSeconds)
-        }
-        return nil
     }
 }
