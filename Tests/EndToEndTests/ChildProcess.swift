@@ -15,6 +15,8 @@ final class ChildProcess: TestResource, @unchecked Sendable {
     let name: String
     private let process: Process
     private let output: ProcessOutput
+    /// The write end of the child's standard input, when it was launched with `keepingStandardInput`.
+    private let standardInput: FileHandle?
 
     /// The environment children get: the test runner's, minus anything that would point a proxy
     /// at a real cluster.
@@ -26,19 +28,23 @@ final class ChildProcess: TestResource, @unchecked Sendable {
         return environment
     }
 
-    private init(name: String, process: Process, output: ProcessOutput) {
+    private init(name: String, process: Process, output: ProcessOutput, standardInput: FileHandle?) {
         self.name = name
         self.process = process
         self.output = output
+        self.standardInput = standardInput
     }
 
-    /// Starts `executable` (a path, or a program name looked up in PATH) with `arguments`.
+    /// Starts `executable` (a path, or a program name looked up in PATH) with `arguments`. Its
+    /// standard input is empty, or with `keepingStandardInput` a pipe that stays open until
+    /// `closeStandardInput()`.
     static func launch(
         _ executable: String,
         arguments: [String],
         name: String? = nil,
         environment: [String: String] = inheritedEnvironment,
-        workingDirectory: URL? = nil
+        workingDirectory: URL? = nil,
+        keepingStandardInput: Bool = false
     ) throws -> ChildProcess {
         let process = Process()
         if executable.contains("/") {
@@ -53,7 +59,8 @@ final class ChildProcess: TestResource, @unchecked Sendable {
             process.currentDirectoryURL = workingDirectory
         }
         let output = ProcessOutput()
-        process.standardInput = FileHandle.nullDevice
+        let standardInput = keepingStandardInput ? Pipe() : nil
+        process.standardInput = standardInput ?? FileHandle.nullDevice
         process.terminationHandler = { finished in
             output.recordExit(status: finished.terminationStatus)
         }
@@ -72,7 +79,9 @@ final class ChildProcess: TestResource, @unchecked Sendable {
         // Process has closed the parent's write ends, so the readers see end-of-file when the child exits.
         startReading(stdout.fileHandleForReading, into: output, as: .stdout)
         startReading(stderr.fileHandleForReading, into: output, as: .stderr)
-        return ChildProcess(name: name ?? URL(fileURLWithPath: executable).lastPathComponent, process: process, output: output)
+        return ChildProcess(
+            name: name ?? URL(fileURLWithPath: executable).lastPathComponent, process: process, output: output,
+            standardInput: standardInput?.fileHandleForWriting)
     }
 
     /// Reads `handle` on its own thread until end-of-file, passing on whatever each read(2) returns
@@ -130,6 +139,16 @@ final class ChildProcess: TestResource, @unchecked Sendable {
         }
     }
 
+    /// Ends the standard input of a child launched with `keepingStandardInput`.
+    func closeStandardInput() {
+        try? standardInput?.close()
+    }
+
+    /// The process id, for reading /proc.
+    var processIdentifier: Int32 {
+        process.processIdentifier
+    }
+
     func send(signal: Int32) {
         if exitStatus == nil {
             kill(process.processIdentifier, signal)
@@ -139,6 +158,7 @@ final class ChildProcess: TestResource, @unchecked Sendable {
     /// Kills the process and its descendants (Process starts each child in its own process group)
     /// if it still runs, and waits briefly for it to be gone.
     func tearDown() async {
+        closeStandardInput()
         if exitStatus == nil {
             kill(-process.processIdentifier, SIGKILL)
         }

@@ -3,4 +3,5 @@ enum GoProgram: String, Sendable {
     case pprofServer = "pprof-server"
     case fakeAPIServer = "fake-apiserver"
     case h2ResetClient = "h2-reset-client"
+    case hostileClient = "hostile-client"
 }

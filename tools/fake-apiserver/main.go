@@ -7,11 +7,21 @@
 //	GET  /control/calls     {"tokenreviews": N, "subjectaccessreviews": M}
 //	GET  /control/requests  JSON array of the review request bodies received, in order
 //	POST /control/reset     zero the counters and forget the bodies
-//	POST /control/mode      body "normal" | "error500" | "hang"
+//	POST /control/mode      body "normal" | "error500" | "hang" | "error429" | "garbage" |
+//	                        "wrong-kind" | "slow:<Go duration>" | "reset"
+//
+// The modes change how review creates are answered (they are counted in /control/calls whatever
+// the mode): error500 and error429 are Status objects (429 with Retry-After: 1); garbage is a 201
+// whose JSON body breaks off into binary bytes; wrong-kind is a 201 with a Success Status instead
+// of a review; hang never answers; slow:D answers normally after D; reset closes the connection
+// with a TCP RST (SO_LINGER 0) without answering: over HTTP/1.1 the hijacked connection, over
+// HTTP/2 the whole connection the stream arrived on.
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -49,10 +59,34 @@ const (
 
 // Server modes selectable through POST /control/mode.
 const (
-	modeNormal   = "normal"
-	modeError500 = "error500"
-	modeHang     = "hang"
+	modeNormal    = "normal"
+	modeError500  = "error500"
+	modeError429  = "error429"
+	modeGarbage   = "garbage"
+	modeWrongKind = "wrong-kind"
+	modeHang      = "hang"
+	modeSlow      = "slow" // written "slow:<Go duration>", e.g. slow:3s
+	modeReset     = "reset"
 )
+
+// reviewMode is how review creates are answered.
+type reviewMode struct {
+	name  string        // one of the mode constants
+	delay time.Duration // how long modeSlow waits before answering
+}
+
+// parseMode reads a POST /control/mode body: a mode name, or "slow:" and a non-negative Go duration.
+func parseMode(text string) (reviewMode, bool) {
+	if strings.HasPrefix(text, modeSlow+":") {
+		delay, err := time.ParseDuration(strings.TrimPrefix(text, modeSlow+":"))
+		return reviewMode{name: modeSlow, delay: delay}, err == nil && delay >= 0
+	}
+	switch text {
+	case modeNormal, modeError500, modeError429, modeGarbage, modeWrongKind, modeHang, modeReset:
+		return reviewMode{name: text}, true
+	}
+	return reviewMode{}, false
+}
 
 // user is one entry of the -users file, keyed by bearer token.
 type user struct {
@@ -160,16 +194,17 @@ type status struct {
 	APIVersion string         `json:"apiVersion"`
 	Metadata   struct{}       `json:"metadata"`
 	Status     string         `json:"status"`
-	Message    string         `json:"message"`
-	Reason     string         `json:"reason"`
+	Message    string         `json:"message,omitempty"`
+	Reason     string         `json:"reason,omitempty"`
 	Details    *statusDetails `json:"details,omitempty"`
 	Code       int            `json:"code"`
 }
 
 type statusDetails struct {
-	Group  string        `json:"group,omitempty"`
-	Kind   string        `json:"kind,omitempty"`
-	Causes []statusCause `json:"causes,omitempty"`
+	Group             string        `json:"group,omitempty"`
+	Kind              string        `json:"kind,omitempty"`
+	Causes            []statusCause `json:"causes,omitempty"`
+	RetryAfterSeconds int           `json:"retryAfterSeconds,omitempty"`
 }
 
 type statusCause struct {
@@ -201,7 +236,7 @@ type server struct {
 	rules       []rule
 
 	mu                   sync.Mutex
-	mode                 string
+	mode                 reviewMode
 	tokenReviews         int
 	subjectAccessReviews int
 	requestBodies        []json.RawMessage
@@ -224,7 +259,7 @@ func (s *server) record(kind reviewKind, body []byte) {
 	}
 }
 
-func (s *server) currentMode() string {
+func (s *server) currentMode() reviewMode {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.mode
@@ -257,17 +292,34 @@ func (s *server) serveReview(kind reviewKind, review func(w http.ResponseWriter,
 		}
 		s.record(kind, body)
 
-		switch s.currentMode() {
+		mode := s.currentMode()
+		switch mode.name {
 		case modeError500:
 			writeStatus(w, failure(http.StatusInternalServerError, "InternalError",
 				"Internal error occurred: fake-apiserver is in error500 mode",
 				&statusDetails{Causes: []statusCause{{Message: "fake-apiserver is in error500 mode"}}}))
 			return
+		case modeError429:
+			// What the API server's priority and fairness filter answers when it sheds load.
+			w.Header().Set("Retry-After", "1")
+			writeStatus(w, failure(http.StatusTooManyRequests, "TooManyRequests",
+				"Too many requests, please try again later.", &statusDetails{RetryAfterSeconds: 1}))
+			return
+		case modeGarbage:
+			writeGarbage(w, kind)
+			return
+		case modeWrongKind:
+			writeJSON(w, http.StatusCreated, status{Kind: "Status", APIVersion: "v1", Status: "Success", Code: http.StatusCreated})
+			return
 		case modeHang:
-			select {
-			case <-r.Context().Done():
-			case <-time.After(hangDuration):
+			waitUnlessGone(r, hangDuration)
+			return
+		case modeSlow:
+			if !waitUnlessGone(r, mode.delay) {
+				return
 			}
+		case modeReset:
+			resetConnection(w, r)
 			return
 		}
 
@@ -276,6 +328,66 @@ func (s *server) serveReview(kind reviewKind, review func(w http.ResponseWriter,
 		}
 		review(w, r, body)
 	}
+}
+
+// writeGarbage answers 201 with a JSON Content-Type and a body that starts like a review and
+// breaks off into binary bytes.
+func writeGarbage(w http.ResponseWriter, kind reviewKind) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	if _, err := fmt.Fprintf(w, "{\"kind\":%q,\"apiVersion\":\x00\x9c\xff\xfe\x1f\x8b", kind.kind); err != nil {
+		fmt.Fprintf(os.Stderr, "fake-apiserver: writing response: %v\n", err)
+	}
+}
+
+// waitUnlessGone waits for delay and reports true, or reports false as soon as the client goes away.
+func waitUnlessGone(r *http.Request, delay time.Duration) bool {
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// connContextKey is the request context key of the request's connection (see rememberConn).
+type connContextKey struct{}
+
+// rememberConn is the server's ConnContext: it keeps each connection in its requests' context, so
+// reset mode can reach the connection under HTTP/2, which cannot be hijacked.
+func rememberConn(ctx context.Context, conn net.Conn) context.Context {
+	return context.WithValue(ctx, connContextKey{}, conn)
+}
+
+// resetConnection drops the request's connection with a TCP RST and no answer: over HTTP/1.1 the
+// hijacked connection; over HTTP/2 the whole connection the stream arrived on, as when an API
+// server dies. Without a known connection it resets the stream only.
+func resetConnection(w http.ResponseWriter, r *http.Request) {
+	if hijacker, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hijacker.Hijack(); err == nil {
+			abortConn(conn)
+			return
+		}
+	}
+	conn, ok := r.Context().Value(connContextKey{}).(net.Conn)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	abortConn(conn)
+}
+
+// abortConn closes conn's TCP connection with SO_LINGER 0, so the peer gets an RST instead of a
+// FIN (and no TLS close_notify).
+func abortConn(conn net.Conn) {
+	if tlsConn, ok := conn.(*tls.Conn); ok {
+		conn = tlsConn.NetConn()
+	}
+	if tcpConn, ok := conn.(*net.TCPConn); ok {
+		_ = tcpConn.SetLinger(0)
+	}
+	_ = conn.Close()
 }
 
 // authenticateCaller checks the proxy's own bearer token the way the API server does: no bearer
@@ -580,15 +692,17 @@ func (s *server) serveMode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 64))
-	mode := strings.TrimSpace(string(body))
-	if mode != modeNormal && mode != modeError500 && mode != modeHang {
-		http.Error(w, "mode must be normal, error500 or hang", http.StatusBadRequest)
+	text := strings.TrimSpace(string(body))
+	mode, ok := parseMode(text)
+	if !ok {
+		http.Error(w, "mode must be normal, error500, error429, garbage, wrong-kind, hang, slow:<Go duration> or reset",
+			http.StatusBadRequest)
 		return
 	}
 	s.mu.Lock()
 	s.mode = mode
 	s.mu.Unlock()
-	fmt.Printf("mode %s\n", mode)
+	fmt.Printf("mode %s\n", text)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -627,6 +741,15 @@ type statusRecorder struct {
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
+}
+
+// Hijack hands over an HTTP/1.x connection (reset mode); an HTTP/2 stream cannot be hijacked.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hijacker, ok := r.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, http.ErrNotSupported
+	}
+	return hijacker.Hijack()
 }
 
 // generateCertificates makes an in-memory CA and a serving certificate for 127.0.0.1 and
@@ -724,7 +847,7 @@ func run() error {
 		return errors.New("-cert-dir is required")
 	}
 
-	s := &server{callerToken: *callerToken, users: map[string]user{}, mode: modeNormal}
+	s := &server{callerToken: *callerToken, users: map[string]user{}, mode: reviewMode{name: modeNormal}}
 	if err := readJSONFile(*usersFile, &s.users); err != nil {
 		return err
 	}
@@ -741,8 +864,9 @@ func run() error {
 		return err
 	}
 	httpServer := &http.Server{
-		Handler:   logRequests(s.routes()),
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{certificate}, MinVersion: tls.VersionTLS12},
+		Handler:     logRequests(s.routes()),
+		TLSConfig:   &tls.Config{Certificates: []tls.Certificate{certificate}, MinVersion: tls.VersionTLS12},
+		ConnContext: rememberConn,
 	}
 	fmt.Printf("listening on %s\n", listener.Addr())
 	// ServeTLS offers h2 and http/1.1 through ALPN, like the real API server.

@@ -2,13 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // fixturesDir holds the captured kube-apiserver exchanges; override with FIXTURES_DIR.
@@ -69,7 +73,7 @@ func withoutTimes(value interface{}) interface{} {
 
 // fixtureServer knows the fixture tokens and the RBAC grant of the captured cluster.
 func fixtureServer(t *testing.T, dir string) *server {
-	s := &server{callerToken: "caller", mode: modeNormal, users: map[string]user{
+	s := &server{callerToken: "caller", mode: reviewMode{name: modeNormal}, users: map[string]user{
 		"alice-ca1a8797a6642156924db5306eb46ab1": {Username: "alice", UID: "uid-alice", Groups: []string{"pprof-users", "system:authenticated"}},
 	}, rules: []rule{{User: "alice", Paths: []string{"/debug/pprof", "/debug/pprof/*"}, Verbs: []string{"get"}}}}
 	serviceAccounts := map[string]user{
@@ -148,6 +152,195 @@ func TestAnswersLikeTheCapturedAPIServer(t *testing.T) {
 			}
 			if !reflect.DeepEqual(withoutTimes(got), withoutTimes(want)) {
 				t.Errorf("body differs\n got: %s\nwant: %s", recorder.Body, captured.Response.Body)
+			}
+		})
+	}
+}
+
+// faultServer is a server with one user ("t-alice") for the fault-mode tests.
+func faultServer() *server {
+	return &server{callerToken: "caller", mode: reviewMode{name: modeNormal},
+		users: map[string]user{"t-alice": {Username: "alice", UID: "uid-alice"}}}
+}
+
+// setMode posts body to /control/mode and returns the status code.
+func setMode(t *testing.T, client *http.Client, baseURL, body string) int {
+	t.Helper()
+	response, err := client.Post(baseURL+"/control/mode", "text/plain", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	response.Body.Close()
+	return response.StatusCode
+}
+
+// postTokenReview creates a TokenReview for t-alice as the caller and returns the response with
+// its body read.
+func postTokenReview(client *http.Client, baseURL string) (*http.Response, []byte, error) {
+	request, err := http.NewRequest(http.MethodPost, baseURL+tokenReviewPath,
+		strings.NewReader(`{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"t-alice"}}`))
+	if err != nil {
+		return nil, nil, err
+	}
+	request.Header.Set("Content-Type", "application/json")
+	request.Header.Set("Authorization", "Bearer caller")
+	response, err := client.Do(request)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer response.Body.Close()
+	body, err := io.ReadAll(response.Body)
+	return response, body, err
+}
+
+// tokenReviewCalls reads the TokenReview counter from /control/calls.
+func tokenReviewCalls(t *testing.T, client *http.Client, baseURL string) int {
+	t.Helper()
+	response, err := client.Get(baseURL + "/control/calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer response.Body.Close()
+	var calls map[string]int
+	if err := json.NewDecoder(response.Body).Decode(&calls); err != nil {
+		t.Fatal(err)
+	}
+	return calls["tokenreviews"]
+}
+
+func TestRejectsUnknownModes(t *testing.T) {
+	server := httptest.NewServer(faultServer().routes())
+	defer server.Close()
+	for _, mode := range []string{"", "bogus", "slow", "slow:", "slow:soon", "slow:-1s", "reset:1s", "error429x"} {
+		if code := setMode(t, server.Client(), server.URL, mode); code != http.StatusBadRequest {
+			t.Errorf("mode %q: status %d, want 400", mode, code)
+		}
+	}
+	for _, mode := range []string{"normal", "error500", "hang", "error429", "garbage", "wrong-kind", "slow:0s", "slow:1.5s", "reset"} {
+		if code := setMode(t, server.Client(), server.URL, mode); code != http.StatusNoContent {
+			t.Errorf("mode %q: status %d, want 204", mode, code)
+		}
+	}
+}
+
+func TestError429IsTheAPIServersTooManyRequests(t *testing.T) {
+	server := httptest.NewServer(faultServer().routes())
+	defer server.Close()
+	setMode(t, server.Client(), server.URL, "error429")
+	response, body, err := postTokenReview(server.Client(), server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if response.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("status %d, want 429", response.StatusCode)
+	}
+	if got := response.Header.Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After %q, want 1", got)
+	}
+	if got := response.Header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("Content-Type %q", got)
+	}
+	want := `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Too many requests, please try again later.","reason":"TooManyRequests","details":{"retryAfterSeconds":1},"code":429}`
+	if got := strings.TrimSpace(string(body)); got != want {
+		t.Errorf("body\n got: %s\nwant: %s", got, want)
+	}
+	if calls := tokenReviewCalls(t, server.Client(), server.URL); calls != 1 {
+		t.Errorf("%d TokenReview calls counted, want 1", calls)
+	}
+}
+
+func TestGarbageIsA201ThatIsNotJSON(t *testing.T) {
+	server := httptest.NewServer(faultServer().routes())
+	defer server.Close()
+	setMode(t, server.Client(), server.URL, "garbage")
+	response, body, err := postTokenReview(server.Client(), server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if response.StatusCode != http.StatusCreated {
+		t.Errorf("status %d, want 201", response.StatusCode)
+	}
+	if got := response.Header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("Content-Type %q", got)
+	}
+	if !strings.HasPrefix(string(body), `{"kind":"TokenReview","apiVersion":`) || json.Valid(body) {
+		t.Errorf("body %q: want a truncated TokenReview that is not JSON", body)
+	}
+	if calls := tokenReviewCalls(t, server.Client(), server.URL); calls != 1 {
+		t.Errorf("%d TokenReview calls counted, want 1", calls)
+	}
+}
+
+func TestWrongKindIsA201StatusInsteadOfAReview(t *testing.T) {
+	server := httptest.NewServer(faultServer().routes())
+	defer server.Close()
+	setMode(t, server.Client(), server.URL, "wrong-kind")
+	response, body, err := postTokenReview(server.Client(), server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if response.StatusCode != http.StatusCreated {
+		t.Errorf("status %d, want 201", response.StatusCode)
+	}
+	if got := response.Header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("Content-Type %q", got)
+	}
+	var object map[string]interface{}
+	if err := json.Unmarshal(body, &object); err != nil {
+		t.Fatalf("body is not JSON: %v: %s", err, body)
+	}
+	if object["kind"] != "Status" || object["status"] != "Success" {
+		t.Errorf("body %s: want a Success Status", body)
+	}
+	if calls := tokenReviewCalls(t, server.Client(), server.URL); calls != 1 {
+		t.Errorf("%d TokenReview calls counted, want 1", calls)
+	}
+}
+
+func TestSlowAnswersNormallyAfterTheDelay(t *testing.T) {
+	server := httptest.NewServer(faultServer().routes())
+	defer server.Close()
+	const delay = 200 * time.Millisecond
+	setMode(t, server.Client(), server.URL, "slow:"+delay.String())
+	started := time.Now()
+	response, body, err := postTokenReview(server.Client(), server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if elapsed := time.Since(started); elapsed < delay || elapsed > delay+2*time.Second {
+		t.Errorf("answered after %v, want about %v", elapsed, delay)
+	}
+	var review tokenReview
+	if err := json.Unmarshal(body, &review); err != nil {
+		t.Fatalf("body is not JSON: %v: %s", err, body)
+	}
+	if response.StatusCode != http.StatusCreated || !review.Status.Authenticated || review.Status.User.Username != "alice" {
+		t.Errorf("status %d, body %s: want alice authenticated", response.StatusCode, body)
+	}
+	if calls := tokenReviewCalls(t, server.Client(), server.URL); calls != 1 {
+		t.Errorf("%d TokenReview calls counted, want 1", calls)
+	}
+}
+
+func TestResetClosesTheConnectionWithRST(t *testing.T) {
+	for _, protocol := range []string{"HTTP/1.1", "HTTP/2"} {
+		t.Run(protocol, func(t *testing.T) {
+			server := httptest.NewUnstartedServer(faultServer().routes())
+			server.Config.ConnContext = rememberConn
+			server.EnableHTTP2 = protocol == "HTTP/2"
+			server.StartTLS()
+			defer server.Close()
+			client := server.Client()
+			setMode(t, client, server.URL, "reset")
+			response, body, err := postTokenReview(client, server.URL)
+			if err == nil {
+				t.Fatalf("got %s %s, want a connection error", response.Status, body)
+			}
+			if !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("error %v, want a connection reset", err)
+			}
+			if calls := tokenReviewCalls(t, client, server.URL); calls != 1 {
+				t.Errorf("%d TokenReview calls counted, want 1", calls)
 			}
 		})
 	}

@@ -7,9 +7,22 @@
 //	GET  /control/requests  JSON array of recorded requests, in arrival order
 //	POST /control/reset     forget all recorded requests
 //
-// Extra test endpoints: /debug/pprof/stream?bytes=N streams N bytes, flushed every 64 KiB (with
-// &duration=D, paced evenly over D, like a trace); /debug/pprof/hangup closes the connection
-// without a response.
+// Extra test endpoints, recorded like the others:
+//
+//	/debug/pprof/stream?bytes=N     N bytes, flushed every 64 KiB (with &duration=D, paced evenly
+//	                                over D, like a trace)
+//	/debug/pprof/hangup             closes the connection without a response
+//	/debug/pprof/reset?after=N      resets the TCP connection (SO_LINGER 0, so the client reads
+//	                                ECONNRESET): at once (N = 0, the default), or after a 200 head
+//	                                and one chunk of N body bytes, once the client has them
+//	/debug/pprof/truncate?bytes=N   a 200 whose body stops after N bytes, flushed, then the
+//	                                connection closes: &framing=chunked (the default) without the
+//	                                terminating chunk, &framing=length with Content-Length 2N
+//	/debug/pprof/slow-head?delay=D  a small 200 after D (Go syntax, default 5s); stops at once if
+//	                                the client leaves first (recorded client-gone)
+//
+// hangup, reset and truncate end their records "aborted". Over HTTP/2, where the connection cannot
+// be hijacked, reset and truncate send the same head and bytes and then reset the stream.
 //
 // -record=false turns the recording and the per-request line off (for benchmarks).
 //
@@ -19,11 +32,13 @@
 package main
 
 import (
+	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -212,8 +227,35 @@ func (w *statusWriter) Flush() {
 	}
 }
 
+// Hijack hands over an HTTP/1.x connection; an HTTP/2 stream cannot be hijacked. What the handler
+// writes on the connection afterwards is not seen here (see noteHijackedResponse).
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hijacker, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, http.ErrNotSupported
+	}
+	return hijacker.Hijack()
+}
+
+// noteHijackedResponse records the status and body size of a response a handler wrote itself on
+// a hijacked connection.
+func noteHijackedResponse(w http.ResponseWriter, status int, bytes int64) {
+	if writer, ok := w.(*statusWriter); ok {
+		writer.status, writer.bytes = status, bytes
+	}
+}
+
 // streamChunkSize is both the write size and the flush interval of /debug/pprof/stream.
 const streamChunkSize = 64 << 10
+
+// filler is the body the test endpoints send, 64 KiB of "abc...z" repeated; never written to.
+var filler = func() []byte {
+	chunk := make([]byte, streamChunkSize)
+	for i := range chunk {
+		chunk[i] = byte('a' + i%26)
+	}
+	return chunk
+}()
 
 // serveStream writes ?bytes=N bytes, chunked and flushed every 64 KiB; it stops when the client goes.
 // With ?duration=D (Go syntax, e.g. 10s) the chunks are paced evenly over D, the way a trace
@@ -235,10 +277,6 @@ func serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	chunk := make([]byte, streamChunkSize)
-	for i := range chunk {
-		chunk[i] = byte('a' + i%26)
-	}
 	flusher, _ := w.(http.Flusher)
 	start := time.Now()
 	chunks := (remaining + streamChunkSize - 1) / streamChunkSize
@@ -261,11 +299,11 @@ func serveStream(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
-		size := int64(len(chunk))
+		size := int64(len(filler))
 		if remaining < size {
 			size = remaining
 		}
-		if _, err := w.Write(chunk[:size]); err != nil {
+		if _, err := w.Write(filler[:size]); err != nil {
 			return
 		}
 		remaining -= size
@@ -279,6 +317,179 @@ func serveStream(w http.ResponseWriter, r *http.Request) {
 // its WriteTimeout behaves; a proxy must answer 502, never 200.
 func serveHangup(w http.ResponseWriter, r *http.Request) {
 	panic(http.ErrAbortHandler)
+}
+
+// queryInt returns the integer query parameter name, or fallback when it is absent.
+func queryInt(r *http.Request, name string, fallback int64) (int64, error) {
+	text := r.URL.Query().Get(name)
+	if text == "" {
+		return fallback, nil
+	}
+	return strconv.ParseInt(text, 10, 64)
+}
+
+// writeFiller writes n bytes of filler to w in 64 KiB writes, calling flush after each.
+func writeFiller(w io.Writer, n int64, flush func()) error {
+	for n > 0 {
+		size := int64(len(filler))
+		if n < size {
+			size = n
+		}
+		if _, err := w.Write(filler[:size]); err != nil {
+			return err
+		}
+		flush()
+		n -= size
+	}
+	return nil
+}
+
+// sendThenAbort sends the head (status 200, the headers set so far) and n > 0 body bytes, flushed,
+// then aborts the response: over HTTP/1.x the server closes the connection before the body is
+// complete, over HTTP/2 it resets the stream.
+func sendThenAbort(w http.ResponseWriter, n int64) {
+	flusher, _ := w.(http.Flusher)
+	w.WriteHeader(http.StatusOK)
+	_ = writeFiller(w, n, func() {
+		if flusher != nil {
+			flusher.Flush()
+		}
+	})
+	panic(http.ErrAbortHandler)
+}
+
+// serveConnectionReset resets the TCP connection (SO_LINGER 0), so the client reads ECONNRESET:
+// with ?after=0 (the default) before any response, with ?after=N after a 200 head and one chunk
+// of N body bytes, written on the hijacked connection. Over HTTP/2 it sends the same, through the
+// stream, and resets the stream.
+func serveConnectionReset(w http.ResponseWriter, r *http.Request) {
+	after, err := queryInt(r, "after", 0)
+	if err != nil || after < 0 {
+		http.Error(w, "after must be a non-negative integer", http.StatusBadRequest)
+		return
+	}
+	hijacker, ok := w.(http.Hijacker)
+	if !ok || r.ProtoMajor != 1 {
+		if after > 0 {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			sendThenAbort(w, after)
+		}
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hijacker.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if after > 0 && writeHeadAndChunk(conn, after) == nil {
+		noteHijackedResponse(w, http.StatusOK, after)
+	}
+	resetConn(conn)
+	panic(http.ErrAbortHandler)
+}
+
+// writeHeadAndChunk writes a chunked 200 head and one complete chunk of n bytes, nothing after it.
+func writeHeadAndChunk(conn net.Conn, n int64) error {
+	writer := bufio.NewWriter(conn)
+	fmt.Fprintf(writer, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n", n)
+	if err := writeFiller(writer, n, func() {}); err != nil {
+		return err
+	}
+	writer.WriteString("\r\n")
+	return writer.Flush()
+}
+
+// resetConn closes conn's TCP connection with SO_LINGER 0, so the peer gets an RST instead of a
+// FIN (and no TLS close_notify). Such a close drops what the kernel still holds for the peer, so
+// it first waits for what was written to be delivered (see waitForDelivery).
+func resetConn(conn net.Conn) {
+	tcpConn, ok := underlyingTCP(conn)
+	if !ok {
+		_ = conn.Close()
+		return
+	}
+	waitForDelivery(tcpConn)
+	_ = tcpConn.SetLinger(0)
+	_ = tcpConn.Close()
+}
+
+// underlyingTCP returns the TCP connection under conn's TLS or h2c-sniffing layer.
+func underlyingTCP(conn net.Conn) (*net.TCPConn, bool) {
+	for {
+		switch wrapped := conn.(type) {
+		case *tls.Conn:
+			conn = wrapped.NetConn()
+		case *sniffedConn:
+			conn = wrapped.Conn
+		default:
+			tcpConn, ok := conn.(*net.TCPConn)
+			return tcpConn, ok
+		}
+	}
+}
+
+// deliveryTimeout bounds how long /debug/pprof/reset waits for a client to take its bytes.
+const deliveryTimeout = 5 * time.Second
+
+// waitForDelivery waits until the peer has acknowledged everything written on conn. It gives up
+// after deliveryTimeout (a client that stopped reading) or at once where the send queue cannot be
+// measured (systems other than Linux and macOS).
+func waitForDelivery(conn *net.TCPConn) {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return
+	}
+	for deadline := time.Now().Add(deliveryTimeout); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		queued, queueErr := 0, error(nil)
+		if err := raw.Control(func(fd uintptr) { queued, queueErr = queuedBytes(fd) }); err != nil || queueErr != nil || queued == 0 {
+			return
+		}
+	}
+}
+
+// serveTruncate sends a 200 whose body ends early: ?bytes=N (N > 0) bytes, flushed, then the
+// connection is closed. &framing=chunked (the default) sends them as chunks without the
+// terminating zero chunk; &framing=length declares Content-Length 2N.
+func serveTruncate(w http.ResponseWriter, r *http.Request) {
+	n, err := queryInt(r, "bytes", 0)
+	if err != nil || n <= 0 {
+		http.Error(w, "bytes must be a positive integer", http.StatusBadRequest)
+		return
+	}
+	switch r.URL.Query().Get("framing") {
+	case "", "chunked":
+	case "length":
+		w.Header().Set("Content-Length", strconv.FormatInt(2*n, 10))
+	default:
+		http.Error(w, "framing must be chunked or length", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	sendThenAbort(w, n)
+}
+
+// slowHeadDelay is how long /debug/pprof/slow-head waits without ?delay.
+const slowHeadDelay = 5 * time.Second
+
+// serveSlowHead answers a small 200 after ?delay=D (Go syntax, default 5s), or stops at once when
+// the client goes away first.
+func serveSlowHead(w http.ResponseWriter, r *http.Request) {
+	delay := slowHeadDelay
+	if text := r.URL.Query().Get("delay"); text != "" {
+		var err error
+		if delay, err = time.ParseDuration(text); err != nil || delay < 0 {
+			http.Error(w, "delay must be a non-negative Go duration such as 5s", http.StatusBadRequest)
+			return
+		}
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-r.Context().Done():
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "slow head\n")
 }
 
 // spinSink keeps the busy loop from being optimized away.
@@ -349,6 +560,25 @@ func clientAuthentication(caFile string) (*tls.Config, error) {
 	return &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}, nil
 }
 
+// routes registers net/http/pprof, the test endpoints and rec's control endpoints.
+func routes(rec *recorder) *http.ServeMux {
+	mux := http.NewServeMux()
+	// The registration controller-runtime's PprofBindAddress uses.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/stream", serveStream)
+	mux.HandleFunc("/debug/pprof/hangup", serveHangup)
+	mux.HandleFunc("/debug/pprof/reset", serveConnectionReset)
+	mux.HandleFunc("/debug/pprof/truncate", serveTruncate)
+	mux.HandleFunc("/debug/pprof/slow-head", serveSlowHead)
+	mux.HandleFunc("/control/requests", rec.serveRequests)
+	mux.HandleFunc("/control/reset", rec.serveReset)
+	return mux
+}
+
 func exit(err error) {
 	fmt.Fprintf(os.Stderr, "pprof-server: %v\n", err)
 	os.Exit(1)
@@ -366,18 +596,7 @@ func main() {
 	}
 
 	rec := &recorder{}
-	mux := http.NewServeMux()
-	// The registration controller-runtime's PprofBindAddress uses.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("/debug/pprof/stream", serveStream)
-	mux.HandleFunc("/debug/pprof/hangup", serveHangup)
-	mux.HandleFunc("/control/requests", rec.serveRequests)
-	mux.HandleFunc("/control/reset", rec.serveReset)
-
+	mux := routes(rec)
 	var handler http.Handler = mux
 	if options.record {
 		handler = rec.wrap(mux)
