@@ -10,4 +10,7 @@ struct FakeAPIServerRule: Encodable, Sendable {
 
     /// alice may also `get` the proxy's `/metrics`.
     static let aliceReadsMetrics = FakeAPIServerRule(user: "alice", paths: ["/metrics"], verbs: ["get"])
+
+    /// alice may also `post` symbol lookups.
+    static let alicePostsSymbol = FakeAPIServerRule(user: "alice", paths: ["/debug/pprof/symbol"], verbs: ["post"])
 }

@@ -68,6 +68,52 @@ struct HTTP1ConnectionHandlersTests {
         #expect(!channel.isActive)
     }
 
+    /// Answers the last request head only when the test says so, as the gate does after a decision.
+    final class LateResponder: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        private var context: ChannelHandlerContext?
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if case .head = unwrapInboundIn(data) { self.context = context }
+        }
+
+        func respond() -> EventLoopFuture<Void>? {
+            guard let context else { return nil }
+            let head = HTTPResponseHead(version: .http1_1, status: .forbidden, headers: ["content-length": "0"])
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            return context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        }
+    }
+
+    /// Holds the connection open after close is asked, as TLS does while it waits for the peer's close_notify.
+    final class SlowClose: ChannelOutboundHandler {
+        typealias OutboundIn = Any
+
+        func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {}
+    }
+
+    @Test("a response arriving after a parse error was answered is dropped, not written as a second response")
+    func lateResponseAfterParseError() throws {
+        let channel = EmbeddedChannel(handler: SlowClose())
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: true, withErrorHandling: false,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: HTTPRequestLimits.http1Decoder)
+        let responder = LateResponder()
+        try pipeline.addHandlers([HTTP1ParseErrorResponder(), HTTP1RequestProgressSignal(), HTTP1ConnectionClose(), responder])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+
+        let response = exchange("POST /debug/pprof/symbol HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", on: channel)
+        #expect(response.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(response)")
+
+        #expect(channel.isActive, "closing waits for TLS")
+        let late = try #require(responder.respond())
+        #expect(throws: ChannelError.self) { try late.wait() }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+    }
+
     @Test("Connection: close and HTTP/1.0 without keep-alive: the response says close, then the connection closes", arguments: [
         "GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "GET /debug/pprof/ HTTP/1.0\r\n\r\n",

@@ -70,6 +70,15 @@ final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// An error on the connection (HTTP/1.1: its bytes stopped parsing) while the gate decides means
+    /// the request cannot be served: the decision, when it comes, is ignored.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case .deciding = state {
+            state = .discarding
+        }
+        context.fireErrorCaught(error)
+    }
+
     func read(context: ChannelHandlerContext) {
         if case .deciding = state {
             readPending = true
