@@ -14,6 +14,8 @@ struct CurlRequest: Sendable {
     var clientCertificate: IssuedCertificate? = nil
     /// curl `--resolve` entries, `host:port:address`: reach a certificate's DNS name on loopback.
     var resolve: [String] = []
+    /// More curl options, passed as they are (e.g. `--limit-rate 100K`).
+    var extraArguments: [String] = []
 
     /// The command-line arguments, minus the output options `Curl` adds.
     var arguments: [String] {
@@ -41,6 +43,6 @@ struct CurlRequest: Sendable {
         if let body {
             arguments += ["--data-binary", body]
         }
-        return arguments
+        return arguments + extraArguments
     }
 }
