@@ -84,6 +84,67 @@ struct CertificateReloadTests {
         }
     }
 
+    @Test("three rotations of the serving certificate under load: every request succeeds, a capture spanning them too")
+    func rotationUnderLoad() async throws {
+        try await using(try TestWorkspace()) { files in
+            let authority = try await TestCertificateAuthority.create(in: files, name: "rotating-ca")
+            var issued: [IssuedCertificate] = []
+            for generation in 0...3 {
+                issued.append(try await authority.issueServingCertificate(file: "generation-\(generation)", service: "generation-\(generation)"))
+            }
+            let certificate = files.path("tls.crt")
+            let key = files.path("tls.key")
+            try FileManager.default.copyItem(atPath: issued[0].certificate, toPath: certificate)
+            try FileManager.default.copyItem(atPath: issued[0].privateKey, toPath: key)
+
+            try await ProxyEnvironment.withLocalProxy(
+                proxyArguments: ["--tls-cert-file", certificate, "--tls-private-key-file", key]
+            ) { environment in
+                let request = CurlRequest(
+                    url: environment.proxy.baseURL + "/debug/pprof/cmdline", bearerToken: TestUsers.alice.token,
+                    caCertificate: authority.certificate)
+                var capture = request
+                capture.url = environment.proxy.baseURL + "/debug/pprof/profile?seconds=4"
+                async let spanning = Curl.perform(capture)
+
+                let rotated = StopSignal()
+                async let load = withThrowingTaskGroup(of: [Int].self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            var statuses: [Int] = []
+                            repeat {
+                                statuses.append(try await Curl.perform(request).status)
+                            } while !rotated.isRaised
+                            return statuses
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+                for generation in 1...3 {
+                    try atomicallyReplace(key, with: issued[generation].privateKey)
+                    try atomicallyReplace(certificate, with: issued[generation].certificate)
+                    try await eventually("generation \(generation) to be served", timeout: .seconds(10)) {
+                        try await Self.servedSubject(port: environment.proxy.port).contains("generation-\(generation)") ? true : nil
+                    }
+                }
+                rotated.raise()
+                let statuses = try await load
+                #expect(statuses.count >= 8)
+                #expect(statuses.allSatisfy { $0 == 200 }, "failed during rotation: \(statuses.filter { $0 != 200 })")
+                let profile = try await spanning
+                #expect(profile.status == 200 && profile.isGzip, "\(profile.summary)")
+            }
+        }
+    }
+
+    /// The subject of the certificate the proxy on `port` serves now.
+    static func servedSubject(port: Int) async throws -> String {
+        let shown = try await CompletedProcess.run(
+            "bash", arguments: ["-c", "openssl s_client -connect 127.0.0.1:\(port) </dev/null 2>/dev/null | openssl x509 -noout -subject"],
+            timeout: .seconds(10))
+        return shown.stdout.joined()
+    }
+
     @Test("a new client CA is trusted without a restart")
     func clientCA() async throws {
         try await using(try TestWorkspace()) { files in

@@ -8,11 +8,11 @@ import Glibc
 /// Start-up configuration, serving certificates, and graceful shutdown.
 @Suite("Lifecycle", .timeLimit(.minutes(2)))
 struct LifecycleTests {
-    @Test("SIGTERM: stops accepting, lets the in-flight 15 s profile finish with 200, exits 0")
+    @Test("SIGTERM: stops accepting, lets the in-flight 20 s profile finish with 200, exits 0")
     func gracefulShutdown() async throws {
         try await ProxyEnvironment.withKubernetesProxy { environment, _ in
             let profileStarted = ContinuousClock.now
-            async let inFlight = environment.request("/debug/pprof/profile?seconds=15", token: TestUsers.alice.token)
+            async let inFlight = environment.request("/debug/pprof/profile?seconds=20", token: TestUsers.alice.token)
             _ = try await environment.upstream.waitForRequest("the profile to start", timeout: .seconds(10)) {
                 $0.path == "/debug/pprof/profile"
             }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A client that keeps requesting a small profile over HTTP/2 while a test attacks the proxy, and
 /// reports every response it got and how long each took.
@@ -17,9 +16,9 @@ struct WellBehavedClient {
     func whileRunning<Result: Sendable>(
         _ attack: @escaping @Sendable () async throws -> Result
     ) async throws -> (result: Result, outcomes: [Outcome]) {
-        let finished = Atomic(false)
+        let finished = StopSignal()
         let attacking = Task {
-            defer { finished.store(true, ordering: .sequentiallyConsistent) }
+            defer { finished.raise() }
             return try await attack()
         }
         var outcomes: [Outcome] = []
@@ -27,7 +26,7 @@ struct WellBehavedClient {
             let response = try await environment.request(
                 "/debug/pprof/cmdline", token: TestUsers.alice.token, httpVersion: .http2, maxTime: .seconds(10))
             outcomes.append(Outcome(status: response.status, elapsed: response.elapsed))
-        } while !finished.load(ordering: .sequentiallyConsistent)
+        } while !finished.isRaised
         return (try await attacking.value, outcomes)
     }
 }
