@@ -7,21 +7,6 @@ import Testing
 
 @Suite("HTTP/1.1 connection handlers: parse errors answered 400 or 431, Connection: close honoured")
 struct HTTP1ConnectionHandlersTests {
-    /// The proxy's HTTP/1.1 connection handlers with an OK responder where the gate would be.
-    func makeConnection() throws -> EmbeddedChannel {
-        let channel = EmbeddedChannel()
-        let pipeline = channel.pipeline.syncOperations
-        try pipeline.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withErrorHandling: false,
-            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: HTTPRequestLimits.http1Decoder)
-        try pipeline.addHandlers([
-            HTTP1ParseErrorResponder(), HTTP1RequestProgressSignal(), HTTP1ConnectionClose(),
-            ReadHeaderTimeoutHandlerTests.OKResponder(),
-        ])
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
-        return channel
-    }
-
     /// Everything the connection wrote back for `request`.
     func exchange(_ request: String, on channel: EmbeddedChannel) -> String {
         _ = try? channel.writeInbound(ByteBuffer(string: request))
@@ -37,7 +22,7 @@ struct HTTP1ConnectionHandlersTests {
         String(repeating: "X-Many: a\r\n", count: HTTPRequestLimits.maximumHeaderFields + 1),
     ])
     func headerBlockTooLarge(headers: String) throws {
-        let channel = try makeConnection()
+        let channel = try HTTP1TestConnection.make()
         let response = exchange("GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\n\(headers)\r\n", on: channel)
         #expect(response.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "\(response.prefix(200))")
         #expect(response.contains("\r\nconnection: close\r\n"))
@@ -46,7 +31,7 @@ struct HTTP1ConnectionHandlersTests {
 
     @Test("a 1 MiB bearer token is within the limit (Go's MaxHeaderBytes), so it reaches the authenticator")
     func megabyteTokenIsRead() throws {
-        let channel = try makeConnection()
+        let channel = try HTTP1TestConnection.make()
         let token = String(repeating: "t", count: 1 << 20)
         let response = exchange("GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n", on: channel)
         #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(response.prefix(200))")
@@ -60,7 +45,7 @@ struct HTTP1ConnectionHandlersTests {
         "Authorization: Bearer secret-token\r\nX-Folded: a\r\n b\r\n\r\n",
     ])
     func malformedFraming(headers: String) throws {
-        let channel = try makeConnection()
+        let channel = try HTTP1TestConnection.make()
         let response = exchange("POST /debug/pprof/symbol HTTP/1.1\r\nHost: x\r\n\(headers)", on: channel)
         #expect(response.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(response.prefix(300))")
         #expect(response.contains("Bad Request: malformed HTTP/1.1 request ("))
@@ -96,14 +81,8 @@ struct HTTP1ConnectionHandlersTests {
 
     @Test("a response arriving after a parse error was answered is dropped, not written as a second response")
     func lateResponseAfterParseError() throws {
-        let channel = EmbeddedChannel(handler: SlowClose())
-        let pipeline = channel.pipeline.syncOperations
-        try pipeline.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withErrorHandling: false,
-            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: HTTPRequestLimits.http1Decoder)
         let responder = LateResponder()
-        try pipeline.addHandlers([HTTP1ParseErrorResponder(), HTTP1RequestProgressSignal(), HTTP1ConnectionClose(), responder])
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+        let channel = try HTTP1TestConnection.make(responder: responder, front: SlowClose())
 
         let response = exchange("POST /debug/pprof/symbol HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", on: channel)
         #expect(response.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(response)")
@@ -119,7 +98,7 @@ struct HTTP1ConnectionHandlersTests {
         "GET /debug/pprof/ HTTP/1.0\r\n\r\n",
     ])
     func closeRequested(request: String) throws {
-        let channel = try makeConnection()
+        let channel = try HTTP1TestConnection.make()
         let response = exchange(request, on: channel)
         #expect(response.contains(" 200 OK\r\n") && response.contains("\r\nconnection: close\r\n"), "\(response)")
         #expect(!channel.isActive)
@@ -130,7 +109,7 @@ struct HTTP1ConnectionHandlersTests {
         "GET /debug/pprof/ HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
     ])
     func keepAlive(request: String) throws {
-        let channel = try makeConnection()
+        let channel = try HTTP1TestConnection.make()
         let response = exchange(request, on: channel)
         #expect(response.contains(" 200 OK\r\n") && !response.lowercased().contains("connection: close"), "\(response)")
         #expect(channel.isActive)

@@ -7,39 +7,13 @@ import Testing
 
 @Suite("ReadHeaderTimeoutHandler: request heads must arrive in time; idle keep-alive and bodies are not timed")
 struct ReadHeaderTimeoutHandlerTests {
-    /// Answers every request head with an empty 200 once the request has ended.
-    final class OKResponder: ChannelInboundHandler {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard case .end = unwrapInboundIn(data) else { return }
-            let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["content-length": "0"])
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        }
-    }
-
-    /// A connection with the handler first and the proxy's HTTP/1.1 handlers after it, as accepted.
-    func makeHTTP1Connection() throws -> EmbeddedChannel {
-        let channel = EmbeddedChannel()
-        let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(ReadHeaderTimeoutHandler(timeout: .seconds(10)))
-        try pipeline.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withErrorHandling: false,
-            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: HTTPRequestLimits.http1Decoder)
-        try pipeline.addHandlers([HTTP1ParseErrorResponder(), HTTP1RequestProgressSignal(), OKResponder()])
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
-        return channel
-    }
-
     func send(_ text: String, to channel: EmbeddedChannel) throws {
         try channel.writeInbound(ByteBuffer(string: text))
     }
 
     @Test("a connection that sends nothing (no TLS hello, no request) is closed when the time is up, not before")
     func silentConnection() throws {
-        let channel = try makeHTTP1Connection()
+        let channel = try HTTP1TestConnection.make(front: ReadHeaderTimeoutHandler(timeout: .seconds(10)))
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(9_999))
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
@@ -48,7 +22,7 @@ struct ReadHeaderTimeoutHandlerTests {
 
     @Test("the first request's time starts at accept: dribbling its head does not restart the clock")
     func slowlorisFirstRequest() throws {
-        let channel = try makeHTTP1Connection()
+        let channel = try HTTP1TestConnection.make(front: ReadHeaderTimeoutHandler(timeout: .seconds(10)))
         for byte in "GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\nUser-Agent: slowloris/1.0 (one byte every 200 ms)\r\n" {
             try send(String(byte), to: channel)
             channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
@@ -59,7 +33,7 @@ struct ReadHeaderTimeoutHandlerTests {
 
     @Test("after a response, an idle keep-alive connection stays open; the next request's first byte starts its clock")
     func keepAliveThenSlowSecondRequest() throws {
-        let channel = try makeHTTP1Connection()
+        let channel = try HTTP1TestConnection.make(front: ReadHeaderTimeoutHandler(timeout: .seconds(10)))
         try send("GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
         let response = try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } ?? ""
         #expect(response.hasPrefix("HTTP/1.1 200 OK"))
@@ -76,7 +50,7 @@ struct ReadHeaderTimeoutHandlerTests {
 
     @Test("once the head is read, a slow body or a long response is not timed")
     func headReadStopsTheClock() throws {
-        let channel = try makeHTTP1Connection()
+        let channel = try HTTP1TestConnection.make(front: ReadHeaderTimeoutHandler(timeout: .seconds(10)))
         try send("POST /debug/pprof/symbol HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n0x", to: channel)
         channel.embeddedEventLoop.advanceTime(by: .minutes(5))
         #expect(channel.isActive)
