@@ -208,6 +208,34 @@ func tokenReviewCalls(t *testing.T, client *http.Client, baseURL string) int {
 	return calls["tokenreviews"]
 }
 
+// reviewInMode starts a fake server in mode, posts one TokenReview, checks that the server counted
+// it, and returns the answer.
+func reviewInMode(t *testing.T, mode string) (*http.Response, []byte) {
+	t.Helper()
+	server := httptest.NewServer(faultServer().routes())
+	t.Cleanup(server.Close)
+	setMode(t, server.Client(), server.URL, mode)
+	response, body, err := postTokenReview(server.Client(), server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := tokenReviewCalls(t, server.Client(), server.URL); calls != 1 {
+		t.Errorf("%d TokenReview calls counted, want 1", calls)
+	}
+	return response, body
+}
+
+// expectJSONAnswer checks an answer's status and its application/json content type.
+func expectJSONAnswer(t *testing.T, response *http.Response, status int) {
+	t.Helper()
+	if response.StatusCode != status {
+		t.Errorf("status %d, want %d", response.StatusCode, status)
+	}
+	if got := response.Header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("Content-Type %q", got)
+	}
+}
+
 func TestRejectsUnknownModes(t *testing.T) {
 	server := httptest.NewServer(faultServer().routes())
 	defer server.Close()
@@ -224,67 +252,28 @@ func TestRejectsUnknownModes(t *testing.T) {
 }
 
 func TestError429IsTheAPIServersTooManyRequests(t *testing.T) {
-	server := httptest.NewServer(faultServer().routes())
-	defer server.Close()
-	setMode(t, server.Client(), server.URL, "error429")
-	response, body, err := postTokenReview(server.Client(), server.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if response.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("status %d, want 429", response.StatusCode)
-	}
+	response, body := reviewInMode(t, "error429")
+	expectJSONAnswer(t, response, http.StatusTooManyRequests)
 	if got := response.Header.Get("Retry-After"); got != "1" {
 		t.Errorf("Retry-After %q, want 1", got)
-	}
-	if got := response.Header.Get("Content-Type"); got != "application/json" {
-		t.Errorf("Content-Type %q", got)
 	}
 	want := `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Too many requests, please try again later.","reason":"TooManyRequests","details":{"retryAfterSeconds":1},"code":429}`
 	if got := strings.TrimSpace(string(body)); got != want {
 		t.Errorf("body\n got: %s\nwant: %s", got, want)
 	}
-	if calls := tokenReviewCalls(t, server.Client(), server.URL); calls != 1 {
-		t.Errorf("%d TokenReview calls counted, want 1", calls)
-	}
 }
 
 func TestGarbageIsA201ThatIsNotJSON(t *testing.T) {
-	server := httptest.NewServer(faultServer().routes())
-	defer server.Close()
-	setMode(t, server.Client(), server.URL, "garbage")
-	response, body, err := postTokenReview(server.Client(), server.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if response.StatusCode != http.StatusCreated {
-		t.Errorf("status %d, want 201", response.StatusCode)
-	}
-	if got := response.Header.Get("Content-Type"); got != "application/json" {
-		t.Errorf("Content-Type %q", got)
-	}
+	response, body := reviewInMode(t, "garbage")
+	expectJSONAnswer(t, response, http.StatusCreated)
 	if !strings.HasPrefix(string(body), `{"kind":"TokenReview","apiVersion":`) || json.Valid(body) {
 		t.Errorf("body %q: want a truncated TokenReview that is not JSON", body)
-	}
-	if calls := tokenReviewCalls(t, server.Client(), server.URL); calls != 1 {
-		t.Errorf("%d TokenReview calls counted, want 1", calls)
 	}
 }
 
 func TestWrongKindIsA201StatusInsteadOfAReview(t *testing.T) {
-	server := httptest.NewServer(faultServer().routes())
-	defer server.Close()
-	setMode(t, server.Client(), server.URL, "wrong-kind")
-	response, body, err := postTokenReview(server.Client(), server.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if response.StatusCode != http.StatusCreated {
-		t.Errorf("status %d, want 201", response.StatusCode)
-	}
-	if got := response.Header.Get("Content-Type"); got != "application/json" {
-		t.Errorf("Content-Type %q", got)
-	}
+	response, body := reviewInMode(t, "wrong-kind")
+	expectJSONAnswer(t, response, http.StatusCreated)
 	var object map[string]interface{}
 	if err := json.Unmarshal(body, &object); err != nil {
 		t.Fatalf("body is not JSON: %v: %s", err, body)
@@ -292,21 +281,12 @@ func TestWrongKindIsA201StatusInsteadOfAReview(t *testing.T) {
 	if object["kind"] != "Status" || object["status"] != "Success" {
 		t.Errorf("body %s: want a Success Status", body)
 	}
-	if calls := tokenReviewCalls(t, server.Client(), server.URL); calls != 1 {
-		t.Errorf("%d TokenReview calls counted, want 1", calls)
-	}
 }
 
 func TestSlowAnswersNormallyAfterTheDelay(t *testing.T) {
-	server := httptest.NewServer(faultServer().routes())
-	defer server.Close()
 	const delay = 200 * time.Millisecond
-	setMode(t, server.Client(), server.URL, "slow:"+delay.String())
 	started := time.Now()
-	response, body, err := postTokenReview(server.Client(), server.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	response, body := reviewInMode(t, "slow:"+delay.String())
 	if elapsed := time.Since(started); elapsed < delay || elapsed > delay+2*time.Second {
 		t.Errorf("answered after %v, want about %v", elapsed, delay)
 	}
@@ -316,9 +296,6 @@ func TestSlowAnswersNormallyAfterTheDelay(t *testing.T) {
 	}
 	if response.StatusCode != http.StatusCreated || !review.Status.Authenticated || review.Status.User.Username != "alice" {
 		t.Errorf("status %d, body %s: want alice authenticated", response.StatusCode, body)
-	}
-	if calls := tokenReviewCalls(t, server.Client(), server.URL); calls != 1 {
-		t.Errorf("%d TokenReview calls counted, want 1", calls)
 	}
 }
 
