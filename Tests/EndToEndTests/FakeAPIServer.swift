@@ -1,12 +1,41 @@
 import Foundation
+import Testing
 
 /// A running tools/fake-apiserver: TokenReview and SubjectAccessReview over HTTPS, with test controls.
 struct FakeAPIServer: TestResource {
-    /// How the fake server answers reviews (`/control/mode`).
-    enum Mode: String, Sendable {
+    /// How the fake server answers reviews (`/control/mode`; tools/fake-apiserver documents each).
+    enum Mode: Sendable, Equatable, CustomTestStringConvertible {
         case normal
+        /// A `Status` object with 500.
         case error500
+        /// A `Status` object with 429 and `Retry-After: 1`.
+        case error429
+        /// A 201 whose JSON body breaks off into binary bytes.
+        case garbage
+        /// A 201 with a `Status` object instead of a review.
+        case wrongKind
+        /// Never answers.
         case hang
+        /// Answers normally after the delay.
+        case slow(Duration)
+        /// Closes the connection with a TCP RST without answering.
+        case reset
+
+        /// The `/control/mode` body.
+        var controlBody: String {
+            switch self {
+            case .normal: "normal"
+            case .error500: "error500"
+            case .error429: "error429"
+            case .garbage: "garbage"
+            case .wrongKind: "wrong-kind"
+            case .hang: "hang"
+            case .slow(let delay): "slow:\(delay.goSyntax)"
+            case .reset: "reset"
+            }
+        }
+
+        var testDescription: String { controlBody }
     }
 
     let process: ChildProcess
@@ -56,7 +85,7 @@ struct FakeAPIServer: TestResource {
     }
 
     func setMode(_ mode: Mode) async throws {
-        _ = try await control("mode", method: "POST", body: mode.rawValue)
+        _ = try await control("mode", method: "POST", body: mode.controlBody)
     }
 
     private func control(_ name: String, method: String? = nil, body: String? = nil) async throws -> CurlResponse {

@@ -53,18 +53,20 @@ struct ProxyEnvironment: Sendable {
 
     /// Runs `body` against a proxy in Kubernetes mode: a kubeconfig pointing at a fresh fake API
     /// server (which knows `TestUsers` and grants `rules`, by default alice the pprof paths), plus
-    /// `proxyArguments`, plus an `--audit-log-path` in the workspace with `auditLog`.
+    /// `proxyArguments`, plus an `--audit-log-path` in the workspace with `auditLog`. The kubeconfig
+    /// trusts `trustedAPIServerCA` for the API server instead of the CA that signed it, if given.
     static func withKubernetesProxy(
         proxyArguments: [String] = [],
         rules: [FakeAPIServerRule] = [.aliceReadsPprof],
         auditLog: Bool = false,
+        trustedAPIServerCA: String? = nil,
         _ body: (ProxyEnvironment, FakeAPIServer) async throws -> Void
     ) async throws {
         try await using(try TestWorkspace()) { workspace in
             try await using(try await FakeAPIServer.start(in: workspace, rules: rules)) { apiServer in
                 let kubeconfig = try workspace.write(
                     ConfigurationFiles.kubeconfig(
-                        server: apiServer.url, certificateAuthority: apiServer.certificateAuthority,
+                        server: apiServer.url, certificateAuthority: trustedAPIServerCA ?? apiServer.certificateAuthority,
                         token: TestUsers.proxyCallerToken),
                     to: "kubeconfig")
                 let audit = auditLog ? ["--audit-log-path", workspace.path(auditLogName)] : []
