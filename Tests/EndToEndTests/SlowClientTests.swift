@@ -34,7 +34,7 @@ struct SlowClientTests {
                 maxTime: .seconds(6))
             slow.extraArguments = ["--limit-rate", "100K"]
             async let slowResponse = Curl.perform(slow)
-            try await environment.upstream.waitForRequest("the slow stream", timeout: .seconds(10)) { $0.path == "/debug/pprof/stream" }
+            _ = try await environment.upstream.waitForRequest("the slow stream", timeout: .seconds(10)) { $0.path == "/debug/pprof/stream" }
 
             let fast = try await environment.request("/debug/pprof/stream?bytes=50000000", token: TestUsers.alice.token)
             #expect(fast.status == 200 && fast.body.count == 50_000_000, "\(fast.summary)")
