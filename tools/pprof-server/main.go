@@ -47,6 +47,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -495,16 +496,29 @@ func serveSlowHead(w http.ResponseWriter, r *http.Request) {
 // spinSink keeps the busy loop from being optimized away.
 var spinSink int
 
-// backgroundLoad burns about 1 ms of CPU every 50 ms (so CPU profiles have samples) and keeps a
-// rolling ~1 MiB of live allocations (so heap profiles have data). Light on purpose: several
-// copies of this program run at once on small machines.
+// capturing counts the CPU profiles and traces running now; the background load burns CPU only then.
+var capturing int32
+
+// whileCapturing marks handler's requests as captures for backgroundLoad.
+func whileCapturing(handler http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		atomic.AddInt32(&capturing, 1)
+		defer atomic.AddInt32(&capturing, -1)
+		handler(w, r)
+	}
+}
+
+// backgroundLoad burns about 1 ms of CPU every 50 ms while a CPU profile or trace runs (so they
+// have samples) and keeps a rolling ~1 MiB of live allocations (so heap profiles have data).
+// Light on purpose: the end-to-end suite runs dozens of copies of this program at once on two
+// cores, and idle copies must not add up to a busy machine.
 func backgroundLoad() {
 	var retained [][]byte
 	ticker := time.NewTicker(50 * time.Millisecond)
 	defer ticker.Stop()
 	for range ticker.C {
 		deadline := time.Now().Add(time.Millisecond)
-		for time.Now().Before(deadline) {
+		for atomic.LoadInt32(&capturing) > 0 && time.Now().Before(deadline) {
 			for i := 0; i < 1000; i++ {
 				spinSink += i * i
 			}
@@ -566,9 +580,9 @@ func routes(rec *recorder) *http.ServeMux {
 	// The registration controller-runtime's PprofBindAddress uses.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/profile", whileCapturing(pprof.Profile))
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/trace", whileCapturing(pprof.Trace))
 	mux.HandleFunc("/debug/pprof/stream", serveStream)
 	mux.HandleFunc("/debug/pprof/hangup", serveHangup)
 	mux.HandleFunc("/debug/pprof/reset", serveConnectionReset)
