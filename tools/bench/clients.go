@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -11,34 +10,15 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
-	"os/exec"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-)
 
-// runTool runs a load generator and returns its standard output (stderr appended on failure).
-func runTool(timeout time.Duration, argv ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	var stdout, stderr strings.Builder
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("%s: %v", argv[0], err)
-	}
-	forget := trackTool(cmd.Process)
-	err := cmd.Wait()
-	forget()
-	if err != nil {
-		return stdout.String(), fmt.Errorf("%s: %v\n%s%s", strings.Join(argv, " "), err, stdout.String(), stderr.String())
-	}
-	return stdout.String(), nil
-}
+	"pprof-rbac-proxy/tools/internal/harness"
+)
 
 func wholeSeconds(d time.Duration) int {
 	seconds := int((d + time.Second/2) / time.Second)
@@ -281,7 +261,7 @@ func runCurl(url, token, caFile string) (CurlResult, error) {
 // runRedacted runs a client tool whose argv carries the bearer token, and returns its output and its
 // command line; the token is replaced by TOKEN in the command line and in any error.
 func runRedacted(timeout time.Duration, token string, argv []string) (out, command string, err error) {
-	out, err = runTool(timeout, argv...)
+	out, err = harness.RunTool(timeout, argv...)
 	if err != nil {
 		return "", "", errors.New(strings.ReplaceAll(err.Error(), token, "TOKEN"))
 	}

@@ -1,18 +1,16 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
+
+	"pprof-rbac-proxy/tools/internal/harness"
 )
 
 // target is one column: where requests go and whose memory counts.
@@ -28,12 +26,12 @@ func (b *bench) longTargets() []target {
 		targets = append(targets, target{name: "direct", base: "http://" + b.upstreamAddr})
 	}
 	if b.proxy != nil {
-		pid := b.proxy.pid()
+		pid := b.proxy.PID()
 		targets = append(targets, target{name: "proxy", base: "https://" + b.proxyAddr, pids: func() []int { return []int{pid} }})
 	}
 	if b.nginx != nil {
-		master := b.nginx.pid()
-		targets = append(targets, target{name: "nginx", base: "https://" + b.nginxAddr, pids: func() []int { return processTree(master) }})
+		master := b.nginx.PID()
+		targets = append(targets, target{name: "nginx", base: "https://" + b.nginxAddr, pids: func() []int { return harness.ProcessTree(master) }})
 	}
 	return targets
 }
@@ -47,12 +45,12 @@ func (b *bench) startLongRunning() error {
 			return err
 		}
 		b.proxy, b.proxyAddr = p, addr
-		logf("proxy on %s (log: %s)", addr, p.logPath)
+		logf("proxy on %s (log: %s)", addr, p.LogPath)
 	}
 	if b.cfg.nginxBin != "" {
-		port, err := freePort()
+		port, err := harness.FreePort()
 		if err == nil {
-			var p *proc
+			var p *harness.Proc
 			if p, _, err = b.startNginx("nginx", filepath.Join(b.cfg.workDir, "nginx"), port); err == nil {
 				waitWorkers(p, 2)
 				b.nginx, b.nginxAddr = p, fmt.Sprintf("127.0.0.1:%d", port)
@@ -97,27 +95,27 @@ func (b *bench) figureStartup() {
 	ready := b.report.row("ready_ms", fmt.Sprintf("Exec → accepting TCP connections (median of %d starts)", n), "ms", "≤ 200 ms")
 	idle := b.report.row("idle_rss_mib", "Idle RSS 1 s after accepting (PSS in brackets; nginx: master + workers)", "MiB", "≤ 12 MiB")
 	work := b.cfg.workDir
-	launchers := map[string]func(i, port int) (*proc, time.Duration, error){
-		"direct": func(i, port int) (*proc, time.Duration, error) {
+	launchers := map[string]func(i, port int) (*harness.Proc, time.Duration, error){
+		"direct": func(i, port int) (*harness.Proc, time.Duration, error) {
 			name := fmt.Sprintf("startup-direct-%d", i)
-			p, err := startProc(name, b.logPath(name), filepath.Join(b.cfg.toolsDir, "pprof-server"),
+			p, err := harness.Start(name, b.logPath(name), filepath.Join(b.cfg.toolsDir, "pprof-server"),
 				"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-record=false")
 			if err != nil {
 				return nil, 0, err
 			}
-			d, err := p.waitAccepting(fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second)
+			d, err := p.WaitAccepting(fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second)
 			return p, d, err
 		},
-		"proxy": func(i, port int) (*proc, time.Duration, error) {
+		"proxy": func(i, port int) (*harness.Proc, time.Duration, error) {
 			name := fmt.Sprintf("startup-proxy-%d", i)
-			p, err := startProc(name, b.logPath(name), b.proxyArgv(fmt.Sprintf("127.0.0.1:%d", port), b.kubeconfig)...)
+			p, err := harness.Start(name, b.logPath(name), b.proxyArgv(fmt.Sprintf("127.0.0.1:%d", port), b.kubeconfig)...)
 			if err != nil {
 				return nil, 0, err
 			}
-			d, err := p.waitAccepting(fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second)
+			d, err := p.WaitAccepting(fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second)
 			return p, d, err
 		},
-		"nginx": func(i, port int) (*proc, time.Duration, error) {
+		"nginx": func(i, port int) (*harness.Proc, time.Duration, error) {
 			name := fmt.Sprintf("startup-nginx-%d", i)
 			return b.startNginx(name, filepath.Join(work, name), port)
 		},
@@ -136,7 +134,7 @@ func (b *bench) figureStartup() {
 		var result startup
 		var failure error
 		for i := 0; i < n && failure == nil; i++ {
-			port, err := freePort()
+			port, err := harness.FreePort()
 			if err != nil {
 				failure = err
 				break
@@ -144,18 +142,18 @@ func (b *bench) figureStartup() {
 			p, d, err := launchers[name](i, port)
 			if err != nil {
 				if p != nil {
-					p.stop()
+					p.Stop()
 				}
 				failure = err
 				break
 			}
 			time.Sleep(time.Second)
-			pids := processTree(p.pid())
+			pids := harness.ProcessTree(p.PID())
 			result.ReadyMs = append(result.ReadyMs, float64(d)/float64(time.Millisecond))
-			result.RSSKiB = append(result.RSSKiB, sumKiB(pids, "VmRSS"))
-			result.PSSKiB = append(result.PSSKiB, sumPssKiB(pids))
+			result.RSSKiB = append(result.RSSKiB, harness.SumKiB(pids, "VmRSS"))
+			result.PSSKiB = append(result.PSSKiB, harness.SumPssKiB(pids))
 			result.Processes = len(pids)
-			p.stop()
+			p.Stop()
 		}
 		b.report.detail("startup", name, result)
 		if failure != nil {
@@ -206,15 +204,15 @@ func (b *bench) figureAPI() {
 		b.report.fail("api", "proxy", err)
 		return
 	}
-	defer api.stop()
+	defer api.Stop()
 	proxy, addr, err := b.startProxy("proxy-calls", kubeconfig)
 	if err != nil {
 		b.report.fail("api", "proxy", err)
 		return
 	}
-	defer proxy.stop()
+	defer proxy.Stop()
 	result := manyRequests(b.ca, "https://"+addr+"/debug/pprof/cmdline", b.token, n, b.cfg.apiWorkers)
-	calls, err := b.apiCalls(apiAddr, filepath.Join(dir, "ca.crt"))
+	calls, err := harness.APICalls(apiAddr, filepath.Join(dir, "ca.crt"), b.caller)
 	details := map[string]interface{}{"requests": result, "calls": calls}
 	b.report.detail("api", "proxy", details)
 	if err != nil {
@@ -232,28 +230,6 @@ func (b *bench) figureAPI() {
 	if b.cfg.targets["nginx"] {
 		row.text("nginx", "0 (static token)")
 	}
-}
-
-func (b *bench) apiCalls(addr, caFile string) (map[string]int, error) {
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	request, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/control/calls", nil)
-	request.Header.Set("Authorization", "Bearer "+b.caller)
-	response, err := client.Do(request)
-	if err != nil {
-		return nil, err
-	}
-	defer response.Body.Close()
-	if response.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /control/calls: status %d", response.StatusCode)
-	}
-	calls := map[string]int{}
-	return calls, json.NewDecoder(response.Body).Decode(&calls)
 }
 
 // figureSmall: /debug/pprof/cmdline with wrk over HTTP/1.1 keep-alive connections.
@@ -415,7 +391,7 @@ func (b *bench) figureStreams() {
 		if probe != nil {
 			result.Peak = probe.finish()
 			time.Sleep(2 * time.Second) // is the memory given back once the streams are over?
-			result.Peak.SettledKiB = sumKiB(t.pids(), "VmRSS")
+			result.Peak.SettledKiB = harness.SumKiB(t.pids(), "VmRSS")
 		}
 		b.report.detail("streams", t.name, result)
 		cell := fmt.Sprintf("%s/%s", thousands(float64(result.Completed)), thousands(float64(result.Streams)))

@@ -15,9 +15,7 @@
 package main
 
 import (
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -26,6 +24,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"pprof-rbac-proxy/tools/internal/harness"
 )
 
 type config struct {
@@ -148,15 +148,15 @@ type bench struct {
 	users  string
 	rules  string
 
-	upstream     *proc
+	upstream     *harness.Proc
 	upstreamAddr string
 	h2cAddr      string // a second upstream speaking h2c, for direct HTTP/2 (started on demand)
-	apiServer    *proc
+	apiServer    *harness.Proc
 	kubeconfig   string
 
-	proxy     *proc
+	proxy     *harness.Proc
 	proxyAddr string
-	nginx     *proc
+	nginx     *harness.Proc
 	nginxAddr string
 	nginxWhy  string // why nginx is not measured, if it is not
 }
@@ -171,12 +171,12 @@ func main() {
 	go func() {
 		received := <-signals
 		logf("%v: stopping every process this run started", received)
-		stopAll()
+		harness.StopAll()
 		os.Exit(130)
 	}()
 
 	err := b.run()
-	stopAll()
+	harness.StopAll()
 	b.report.Finished = time.Now()
 	if err != nil {
 		logf("%v", err)
@@ -288,14 +288,6 @@ func formatBytes(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-func randomToken(prefix string) string {
-	buf := make([]byte, 16)
-	if _, err := rand.Read(buf); err != nil {
-		panic(err)
-	}
-	return prefix + hex.EncodeToString(buf)
-}
-
 // prepare checks the binaries and makes the scratch directory, certificates, tokens and files.
 func (b *bench) prepare() error {
 	c := b.cfg
@@ -312,79 +304,31 @@ func (b *bench) prepare() error {
 	}
 	b.certs = filepath.Join(c.workDir, "certs")
 	b.caFile = filepath.Join(b.certs, "ca.crt")
-	for _, argv := range [][]string{
-		{filepath.Join(c.repoDir, "certs", "make-ca"), "--dir", b.certs, "--name", "pprof-rbac-proxy bench CA"},
-		{filepath.Join(c.repoDir, "certs", "make-serving-cert"), "--dir", b.certs, "bench", "local"},
-	} {
-		if _, err := runTool(time.Minute, argv...); err != nil {
-			return err
-		}
-	}
-	pem, err := os.ReadFile(b.caFile)
-	if err != nil {
+	var err error
+	if b.ca, err = harness.MakeCerts(c.repoDir, b.certs, "pprof-rbac-proxy bench CA", "bench", "local"); err != nil {
 		return err
 	}
-	b.ca = x509.NewCertPool()
-	b.ca.AppendCertsFromPEM(pem)
-
-	b.token = randomToken("bench-reader-")
-	b.caller = randomToken("bench-proxy-")
-	b.users = filepath.Join(c.workDir, "users.json")
-	b.rules = filepath.Join(c.workDir, "rules.json")
-	users := fmt.Sprintf(`{%q: {"username": "bench", "uid": "uid-bench", "groups": ["pprof-readers"], "audiences": []}}`+"\n", b.token)
-	rules := `[{"group": "pprof-readers", "paths": ["/debug/pprof", "/debug/pprof/*"], "verbs": ["get"]}]` + "\n"
-	if err := os.WriteFile(b.users, []byte(users), 0o600); err != nil {
-		return err
-	}
-	return os.WriteFile(b.rules, []byte(rules), 0o644)
+	b.token = harness.RandomToken("bench-reader-")
+	b.caller = harness.RandomToken("bench-proxy-")
+	b.users, b.rules, err = harness.WriteReader(c.workDir, b.token, "bench", "pprof-readers")
+	return err
 }
 
-func (b *bench) logPath(name string) string { return filepath.Join(b.cfg.workDir, name+".log") }
+func (b *bench) setup() harness.Setup {
+	return harness.Setup{ToolsDir: b.cfg.toolsDir, WorkDir: b.cfg.workDir}
+}
+
+func (b *bench) logPath(name string) string { return b.setup().LogPath(name) }
 
 // startUpstream starts tools/pprof-server without recording (extra: e.g. -h2c).
-func (b *bench) startUpstream(name, addr string, extra ...string) (*proc, string, error) {
-	argv := append([]string{filepath.Join(b.cfg.toolsDir, "pprof-server"), "-addr", addr, "-record=false"}, extra...)
-	p, err := startProc(name, b.logPath(name), argv...)
-	if err != nil {
-		return nil, "", err
-	}
-	bound, err := p.waitListening(30 * time.Second)
-	if err != nil {
-		p.stop()
-		return nil, "", err
-	}
-	return p, bound, nil
+func (b *bench) startUpstream(name, addr string, extra ...string) (*harness.Proc, string, error) {
+	return b.setup().StartUpstream(name, addr, extra...)
 }
 
 // startAPIServer starts a fake API server with its certificates in dir and writes a kubeconfig
 // for the proxy beside them.
-func (b *bench) startAPIServer(name, dir string) (*proc, string, string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, "", "", err
-	}
-	p, err := startProc(name, b.logPath(name), filepath.Join(b.cfg.toolsDir, "fake-apiserver"),
-		"-addr", "127.0.0.1:0", "-cert-dir", dir, "-caller-token", b.caller, "-users", b.users, "-rules", b.rules)
-	if err != nil {
-		return nil, "", "", err
-	}
-	addr, err := p.waitListening(30 * time.Second)
-	if err != nil {
-		p.stop()
-		return nil, "", "", err
-	}
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	content := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://%s", certificate-authority: %q}}]
-users: [{name: u, user: {token: %q}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-`, addr, filepath.Join(dir, "ca.crt"), b.caller)
-	if err := os.WriteFile(kubeconfig, []byte(content), 0o600); err != nil {
-		p.stop()
-		return nil, "", "", err
-	}
-	return p, addr, kubeconfig, nil
+func (b *bench) startAPIServer(name, dir string) (*harness.Proc, string, string, error) {
+	return b.setup().StartAPIServer(name, dir, b.caller, b.users, b.rules)
 }
 
 func (b *bench) startShared() error {
@@ -401,24 +345,18 @@ func (b *bench) startShared() error {
 
 // proxyArgv is the proxy's command line for a listen address and a kubeconfig.
 func (b *bench) proxyArgv(listen, kubeconfig string) []string {
-	return []string{b.cfg.proxyBin,
-		"--secure-listen-address", listen,
-		"--upstream", "http://" + b.upstreamAddr + "/",
-		"--kubeconfig", kubeconfig,
-		"--tls-cert-file", filepath.Join(b.certs, "tls.crt"),
-		"--tls-private-key-file", filepath.Join(b.certs, "tls.key"),
-	}
+	return harness.ProxyArgv(b.cfg.proxyBin, listen, "http://"+b.upstreamAddr+"/", kubeconfig, b.certs)
 }
 
 // startProxy starts the proxy on a free port and returns it once it logged its address.
-func (b *bench) startProxy(name, kubeconfig string) (*proc, string, error) {
-	p, err := startProc(name, b.logPath(name), b.proxyArgv("127.0.0.1:0", kubeconfig)...)
+func (b *bench) startProxy(name, kubeconfig string) (*harness.Proc, string, error) {
+	p, err := harness.Start(name, b.logPath(name), b.proxyArgv("127.0.0.1:0", kubeconfig)...)
 	if err != nil {
 		return nil, "", err
 	}
-	addr, err := p.waitListening(30 * time.Second)
+	addr, err := p.WaitListening(30 * time.Second)
 	if err != nil {
-		p.stop()
+		p.Stop()
 		return nil, "", err
 	}
 	return p, addr, nil

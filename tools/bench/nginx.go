@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"pprof-rbac-proxy/tools/internal/harness"
 )
 
 // findNginx decides whether nginx is measured; b.nginxWhy says why not.
@@ -154,29 +156,29 @@ func absolute(path string) string {
 
 // startNginx writes a configuration in prefix and starts nginx in the foreground; it returns
 // once the port accepts connections, with the time that took since exec.
-func (b *bench) startNginx(name, prefix string, port int) (*proc, time.Duration, error) {
+func (b *bench) startNginx(name, prefix string, port int) (*harness.Proc, time.Duration, error) {
 	prefix = absolute(prefix)
 	conf, err := b.nginxConfig(prefix, port)
 	if err != nil {
 		return nil, 0, err
 	}
-	p, err := startProc(name, b.logPath(name), b.cfg.nginxBin, "-p", prefix, "-c", conf,
+	p, err := harness.Start(name, b.logPath(name), b.cfg.nginxBin, "-p", prefix, "-c", conf,
 		"-e", filepath.Join(prefix, "error.log"), "-g", "daemon off;")
 	if err != nil {
 		return nil, 0, err
 	}
-	ready, err := p.waitAccepting(fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second)
+	ready, err := p.WaitAccepting(fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second)
 	if err != nil {
-		p.stop()
-		return nil, 0, fmt.Errorf("%v\nerror.log:\n%s", err, tail(filepath.Join(prefix, "error.log"), 10))
+		p.Stop()
+		return nil, 0, fmt.Errorf("%v\nerror.log:\n%s", err, harness.Tail(filepath.Join(prefix, "error.log"), 10))
 	}
 	return p, ready, nil
 }
 
 // waitWorkers waits until nginx's master has forked its workers.
-func waitWorkers(p *proc, workers int) {
+func waitWorkers(p *harness.Proc, workers int) {
 	deadline := time.Now().Add(5 * time.Second)
-	for len(processTree(p.pid())) < workers+1 && time.Now().Before(deadline) {
+	for len(harness.ProcessTree(p.PID())) < workers+1 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
@@ -206,7 +208,7 @@ func describeMachine(cfg config) Machine {
 	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(data))
 	}
-	if kib, err := kiBField("/proc/meminfo", "MemTotal"); err == nil {
+	if kib, err := harness.KiBField("/proc/meminfo", "MemTotal"); err == nil {
 		m.Memory = fmt.Sprintf("%.1f GiB", float64(kib)/(1<<20))
 	}
 	var limit syscall.Rlimit
