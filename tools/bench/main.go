@@ -183,7 +183,7 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Print(b.report.markdown())
-	if err := b.report.writeJSON(cfg.jsonPath); err != nil {
+	if err := harness.WriteJSON(cfg.jsonPath, b.report); err != nil {
 		logf("writing %s: %v", cfg.jsonPath, err)
 		os.Exit(1)
 	}
@@ -290,27 +290,14 @@ func formatBytes(n int64) string {
 
 // prepare checks the binaries and makes the scratch directory, certificates, tokens and files.
 func (b *bench) prepare() error {
-	c := b.cfg
-	for _, binary := range []string{c.proxyBin, filepath.Join(c.toolsDir, "pprof-server"), filepath.Join(c.toolsDir, "fake-apiserver")} {
-		if info, err := os.Stat(binary); err != nil || info.IsDir() {
-			return fmt.Errorf("%s is missing: scripts/bench builds it (or pass -proxy / -tools)", binary)
-		}
-	}
-	if err := os.RemoveAll(c.workDir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(c.workDir, 0o755); err != nil {
-		return err
-	}
-	b.certs = filepath.Join(c.workDir, "certs")
-	b.caFile = filepath.Join(b.certs, "ca.crt")
 	var err error
-	if b.ca, err = harness.MakeCerts(c.repoDir, b.certs, "pprof-rbac-proxy bench CA", "bench", "local"); err != nil {
+	if b.certs, b.ca, err = b.setup().Prepare("scripts/bench", b.cfg.repoDir, b.cfg.proxyBin, "pprof-rbac-proxy bench CA", "bench"); err != nil {
 		return err
 	}
+	b.caFile = filepath.Join(b.certs, "ca.crt")
 	b.token = harness.RandomToken("bench-reader-")
 	b.caller = harness.RandomToken("bench-proxy-")
-	b.users, b.rules, err = harness.WriteReader(c.workDir, b.token, "bench", "pprof-readers")
+	b.users, b.rules, err = harness.WriteReader(b.cfg.workDir, b.token, "bench", "pprof-readers")
 	return err
 }
 

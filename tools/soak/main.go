@@ -186,7 +186,7 @@ func main() {
 	}
 	fmt.Print(report.markdown())
 	if cfg.jsonPath != "" {
-		if err := report.writeJSON(cfg.jsonPath); err != nil {
+		if err := harness.WriteJSON(cfg.jsonPath, report); err != nil {
 			logf("writing %s: %v", cfg.jsonPath, err)
 			os.Exit(1)
 		}
@@ -213,23 +213,10 @@ func (s *soak) run() (*Report, error) {
 	return report, nil
 }
 
-// prepare checks the binaries and makes the scratch directory, certificates, tokens and files.
+// prepare checks the binaries and makes the scratch directory, certificates and tokens.
 func (s *soak) prepare() error {
-	c := s.cfg
-	for _, binary := range []string{c.proxyBin, filepath.Join(c.toolsDir, "pprof-server"), filepath.Join(c.toolsDir, "fake-apiserver")} {
-		if info, err := os.Stat(binary); err != nil || info.IsDir() {
-			return fmt.Errorf("%s is missing: scripts/soak builds it (or pass -proxy / -tools)", binary)
-		}
-	}
-	if err := os.RemoveAll(c.workDir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(c.workDir, 0o755); err != nil {
-		return err
-	}
-	s.certs = filepath.Join(c.workDir, "certs")
 	var err error
-	if s.ca, err = harness.MakeCerts(c.repoDir, s.certs, "pprof-rbac-proxy soak CA", "soak", "local"); err != nil {
+	if s.certs, s.ca, err = s.setup.Prepare("scripts/soak", s.cfg.repoDir, s.cfg.proxyBin, "pprof-rbac-proxy soak CA", "soak"); err != nil {
 		return err
 	}
 	s.token = harness.RandomToken("soak-reader-")

@@ -152,3 +152,35 @@ func APICalls(addr, caFile, caller string) (map[string]int, error) {
 	calls := map[string]int{}
 	return calls, json.NewDecoder(response.Body).Decode(&calls)
 }
+
+// Prepare checks that the proxy binary and the Go tools exist (command names the script that
+// builds them), empties the work directory, and makes a CA and a serving certificate for service
+// in its certs folder (see MakeCerts). It returns the certificates' folder and the CA's certificate pool.
+func (s Setup) Prepare(command, repoDir, proxyBin, caName, service string) (string, *x509.CertPool, error) {
+	for _, binary := range []string{proxyBin, filepath.Join(s.ToolsDir, "pprof-server"), filepath.Join(s.ToolsDir, "fake-apiserver")} {
+		if info, err := os.Stat(binary); err != nil || info.IsDir() {
+			return "", nil, fmt.Errorf("%s is missing: %s builds it (or pass -proxy / -tools)", binary, command)
+		}
+	}
+	if err := os.RemoveAll(s.WorkDir); err != nil {
+		return "", nil, err
+	}
+	if err := os.MkdirAll(s.WorkDir, 0o755); err != nil {
+		return "", nil, err
+	}
+	certs := filepath.Join(s.WorkDir, "certs")
+	ca, err := MakeCerts(repoDir, certs, caName, service, "local")
+	return certs, ca, err
+}
+
+// WriteJSON writes value, indented, to path, making its folder.
+func WriteJSON(path string, value interface{}) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(value, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
