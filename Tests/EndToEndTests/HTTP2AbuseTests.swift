@@ -27,7 +27,7 @@ struct HTTP2AbuseTests {
         Attack(name: "zero-window", goAway: [], path: "/debug/pprof/stream?bytes=100000000", count: 10),
     ]
 
-    @Test("Each attack is stopped or contained, and a well-behaved client is served within 2 s throughout")
+    @Test("Each attack is stopped or contained, and a well-behaved client keeps being served (median under 1 s, none over 5 s)")
     func attacksAreContained() async throws {
         try await CPUHeavy.shared.run {
             try await ProxyEnvironment.withKubernetesProxy { environment, _ in
@@ -44,8 +44,12 @@ struct HTTP2AbuseTests {
                         #expect(report.goAway.map { attack.goAway.contains($0.code) } == true, "\(attack): \(report)")
                     }
                     #expect(outcomes.allSatisfy { $0.status == 200 }, "\(attack): \(outcomes.map(\.status))")
-                    let slowest = outcomes.map(\.elapsed).max() ?? .zero
-                    #expect(slowest < .seconds(2), "\(attack): a well-behaved request took \(slowest)")
+                    // Each request is a new curl process, which a busy test machine can delay by itself:
+                    // the typical request must be quick, and none may come near curl's 10 s limit.
+                    let latencies = outcomes.map(\.elapsed).sorted()
+                    let median = latencies[latencies.count / 2]
+                    #expect(median < .seconds(1), "\(attack): the median well-behaved request took \(median)")
+                    #expect(latencies.last ?? .zero < .seconds(5), "\(attack): a well-behaved request took \(latencies.last ?? .zero)")
                     if attack.name == "stream-limit" {
                         #expect(report.serverMaxConcurrentStreams == 100)
                         #expect((report.statuses["200"] ?? 0) <= 100, "more streams served than allowed: \(report.statuses)")
