@@ -33,7 +33,7 @@ struct ConnectionLimitTests {
             let warmUp = try await environment.request("/debug/pprof/cmdline", token: TestUsers.alice.token)
             #expect(warmUp.status == 200)
             let pid = environment.proxy.process.processIdentifier
-            let limit = try Self.openFileDescriptors(pid: pid) + 20
+            let limit = try ProcessResources.of(pid).fileDescriptors + 20
             let lowered = try await CompletedProcess.run(
                 "prlimit", arguments: ["--pid", String(pid), "--nofile=\(limit):\(limit)"], timeout: .seconds(10))
             try #require(lowered.exitStatus == 0, "prlimit: \(lowered.output)")
@@ -53,14 +53,9 @@ struct ConnectionLimitTests {
         }
     }
 
-    /// The proxy's open file descriptors.
-    static func openFileDescriptors(pid: Int32) throws -> Int {
-        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
-    }
-
     /// Connections to `port` the kernel completed but nobody accepted yet (the listener's Recv-Q).
     static func queuedConnections(port: Int) throws -> Int {
-        let table = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+        let table = try ProcessResources.contents(of: "/proc/net/tcp")
         let listening = String(format: ":%04X", port)
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")

@@ -59,7 +59,7 @@ struct ProcessResources: Equatable, Sendable, CustomStringConvertible {
 
     /// The whole of a /proc file. Foundation's `String(contentsOfFile:)` and `Data(contentsOf:)` stop
     /// after the first page there (procfs reports size 0), which cuts /proc/PID/net/tcp short.
-    private static func contents(of path: String) throws -> String {
+    static func contents(of path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw EndToEndError("cannot open \(path)") }
         defer { try? handle.close() }
         return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
