@@ -102,14 +102,11 @@ final class ProxyServer: Service {
             .childChannelOption(.recvAllocator, value: ClientConnectionBuffers.readAllocator)
             .childChannelInitializer { [connections] channel in
                 connections.add(channel)
-                if let readHeaderTimeout {
-                    do {
+                return channel.eventLoop.makeCompletedFuture {
+                    if let readHeaderTimeout {
                         try channel.pipeline.syncOperations.addHandler(ReadHeaderTimeoutHandler(timeout: readHeaderTimeout))
-                    } catch {
-                        return channel.eventLoop.makeFailedFuture(error)
                     }
-                }
-                return initializer(channel)
+                }.flatMap { initializer(channel) }
             }
             .bind(host: address.host, port: address.port)
             .get()
