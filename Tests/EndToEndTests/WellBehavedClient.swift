@@ -11,8 +11,9 @@ struct WellBehavedClient {
 
     let environment: ProxyEnvironment
 
-    /// Runs `attack`, requesting `/debug/pprof/cmdline` one after the other until it returns, and
-    /// returns what the attack returned with the client's outcomes (at least one request is made).
+    /// Runs `attack`, requesting `/debug/pprof/cmdline` one after the other (in batches of five on
+    /// one connection, timed by curl) until it returns, and returns what the attack returned with the
+    /// client's outcomes (at least one batch is made).
     func whileRunning<Result: Sendable>(
         _ attack: @escaping @Sendable () async throws -> Result
     ) async throws -> (result: Result, outcomes: [Outcome]) {
@@ -22,10 +23,11 @@ struct WellBehavedClient {
             return try await attack()
         }
         var outcomes: [Outcome] = []
+        let request = CurlRequest(
+            url: environment.proxy.baseURL + "/debug/pprof/cmdline", bearerToken: TestUsers.alice.token,
+            httpVersion: .http2, maxTime: .seconds(10))
         repeat {
-            let response = try await environment.request(
-                "/debug/pprof/cmdline", token: TestUsers.alice.token, httpVersion: .http2, maxTime: .seconds(10))
-            outcomes.append(Outcome(status: response.status, elapsed: response.elapsed))
+            outcomes += try await Curl.timedStatusCodes(of: request, count: 5).map { Outcome(status: $0.status, elapsed: $0.elapsed) }
         } while !finished.isRaised
         return (try await attacking.value, outcomes)
     }
