@@ -46,9 +46,10 @@ struct ContainerImageTests {
         #expect(arguments.allSatisfy { $0.allSatisfy { !"$`\"'\\;&|<>".contains($0) } }, "a plain command: \(command)")
 
         let scratch = PackagePaths.root.appendingPathComponent(".build-release").path
-        // Lowest priority: the rest of the suite runs beside this build and keeps the CPU it asks for.
+        // Only on idle CPU (SCHED_IDLE): the rest of the suite runs beside this build and its timing
+        // checks keep the CPU they ask for.
         let built = try await CompletedProcess.run(
-            "nice", arguments: ["-n", "19"] + arguments + ["--scratch-path", scratch],
+            "chrt", arguments: ["--idle", "0"] + arguments + ["--scratch-path", scratch],
             workingDirectory: PackagePaths.root, timeout: .seconds(40 * 60))
         #expect(built.exitStatus == 0, "\(command) failed:\n\(built.output.suffix(4000))")
         try #require(built.exitStatus == 0)
