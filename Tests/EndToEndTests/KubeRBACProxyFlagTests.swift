@@ -1,30 +1,47 @@
 import Foundation
+import TestProcesses
 import Testing
 
 /// kube-rbac-proxy's flags for identity headers, paths, HTTP/2, listeners and the endpoints port.
 @Suite("kube-rbac-proxy flags end to end", .timeLimit(.minutes(2)))
 struct KubeRBACProxyFlagTests {
-    @Test("identity headers reach the upstream as configured; forged inbound copies never do")
+    @Test("identity headers reach the upstream as configured; forged inbound copies (X-Remote-Extra-* too) never do, on any path")
     func identityHeaders() async throws {
-        let forged = ["X-User: admin", "X-Remote-Groups: system:masters", "X-Remote-User: admin"]
+        let forged = [
+            "X-User: admin", "X-Remote-Groups: system:masters", "X-Remote-User: admin",
+            "X-Remote-Extra-Scopes: admin", "x-remote-extra-authentication.kubernetes.io%2fpod-name: p", "X-REMOTE-EXTRA-UID: 0",
+        ]
+        func expectNoForgery(_ seen: UpstreamRequest, allowing allowed: Set<String> = []) {
+            for name in ["X-User", "X-Remote-Groups", "X-Remote-User"] where !allowed.contains(name) {
+                #expect(!seen.hasHeader(name), "\(name) reached the upstream: \(seen.headers)")
+            }
+            let extras = seen.headers.keys.filter { $0.lowercased().hasPrefix("x-remote-extra-") }
+            #expect(extras.isEmpty, "X-Remote-Extra-* reached the upstream: \(seen.headers)")
+        }
         try await ProxyEnvironment.withKubernetesProxy(proxyArguments: [
             "--auth-header-fields-enabled", "--auth-header-user-field-name=X-User",
-            "--auth-header-groups-field-separator", ",",
+            "--auth-header-groups-field-separator", ",", "--ignore-paths=/debug/pprof/symbol",
         ]) { environment, _ in
             let response = try await Curl.perform(CurlRequest(
                 url: environment.proxy.baseURL + "/debug/pprof/cmdline", bearerToken: TestUsers.alice.token, headers: forged))
             #expect(response.status == 200, "\(response.summary)")
-            let seen = try #require(try await environment.upstream.requests().first)
-            #expect(seen.headers["X-User"] == ["alice"])
-            #expect(seen.headers["X-Remote-Groups"] == ["pprof-users,system:authenticated"])
-            #expect(!seen.hasHeader("X-Remote-User"))
+            let ignored = try await Curl.perform(CurlRequest(url: environment.proxy.baseURL + "/debug/pprof/symbol", headers: forged))
+            #expect(ignored.status == 200, "\(ignored.summary)")
+            let seen = try await environment.upstream.requests()
+            #expect(seen.map(\.path) == ["/debug/pprof/cmdline", "/debug/pprof/symbol"])
+            let authorized = try #require(seen.first)
+            #expect(authorized.headers["X-User"] == ["alice"])
+            #expect(authorized.headers["X-Remote-Groups"] == ["pprof-users,system:authenticated"])
+            expectNoForgery(authorized, allowing: ["X-User", "X-Remote-Groups"])
+            for request in seen.dropFirst() {
+                expectNoForgery(request)
+            }
         }
         try await ProxyEnvironment.withKubernetesProxy { environment, _ in
             let response = try await Curl.perform(CurlRequest(
                 url: environment.proxy.baseURL + "/debug/pprof/cmdline", bearerToken: TestUsers.alice.token, headers: forged))
             #expect(response.status == 200, "\(response.summary)")
-            let seen = try #require(try await environment.upstream.requests().first)
-            #expect(!seen.hasHeader("X-Remote-User") && !seen.hasHeader("X-Remote-Groups"), "\(seen.headers)")
+            expectNoForgery(try #require(try await environment.upstream.requests().first))
         }
     }
 

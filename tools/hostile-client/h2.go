@@ -18,6 +18,10 @@ type h2Config struct {
 	path     string
 	duration time.Duration
 	count    int
+	// large-headers: the bytes of header values, in how many fields, in frames of how many bytes.
+	headerBytes int
+	fields      int
+	fragment    int
 }
 
 // h2Report is h2's JSON report.
@@ -32,7 +36,9 @@ type h2Report struct {
 	Statuses                   map[string]int `json:"statuses"`
 	ServerMaxConcurrentStreams *uint32        `json:"serverMaxConcurrentStreams"` // null: not advertised (unlimited)
 	ServerMaxFrameSize         uint32         `json:"serverMaxFrameSize"`
+	ServerMaxHeaderListSize    *uint32        `json:"serverMaxHeaderListSize"` // null: not advertised (unlimited)
 	Ended                      string         `json:"ended"`
+	ClosedByServer             bool           `json:"closedByServer"`
 	ElapsedSeconds             float64        `json:"elapsedSeconds"`
 }
 
@@ -47,6 +53,8 @@ type h2Attack struct {
 	deaf bool
 	// zeroWindow: SETTINGS_INITIAL_WINDOW_SIZE 0, so the server cannot send any DATA.
 	zeroWindow bool
+	// prelude: frames sent in the same write as the preface, before the server's SETTINGS arrive.
+	prelude func(c *h2Conn, cfg h2Config) []byte
 }
 
 // h2Attacks are the -attack kinds.
@@ -59,6 +67,12 @@ var h2Attacks = map[string]h2Attack{
 	"oversized-frame":     {run: oversizedFrame},
 	"continuation-flood":  {run: continuationFlood},
 	"zero-window":         {run: streamLimit, defaultCount: 10, keepsWindows: true, zeroWindow: true},
+	"ping-bad-length":     {run: pingBadLength},
+	"ping-on-stream":      {run: pingOnStream},
+	"headers-on-closed":   {run: headersOnClosed},
+	"headers-after-reset": {run: headersAfterReset},
+	"headers-half-closed": {run: headersOnHalfClosed},
+	"large-headers":       {run: largeHeaders, prelude: largeHeadersPrelude},
 }
 
 // attackEnd is how an attack stopped, from the client's side.
@@ -90,6 +104,9 @@ func h2Command(args []string) (interface{}, error) {
 	flags.StringVar(&cfg.path, "path", "/debug/pprof/heap", "the path requested")
 	flags.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long the attack runs, or how long streams are held")
 	flags.IntVar(&cfg.count, "count", 0, "streams opened by stream-limit (default 300) and zero-window (default 10)")
+	flags.IntVar(&cfg.headerBytes, "header-bytes", 0, "large-headers: bytes of header values added to the request")
+	flags.IntVar(&cfg.fields, "fields", 1, "large-headers: how many header fields carry them")
+	flags.IntVar(&cfg.fragment, "fragment", defaultMaxFrameSize, "large-headers: the largest HEADERS or CONTINUATION payload sent")
 	if err := parseFlags(flags, args); err != nil {
 		return nil, err
 	}
@@ -103,6 +120,8 @@ func h2Command(args []string) (interface{}, error) {
 		return nil, errors.New("-duration must be positive")
 	case cfg.count < 0:
 		return nil, errors.New("-count must not be negative")
+	case cfg.headerBytes < 0 || cfg.fields < 1 || cfg.fragment < 1:
+		return nil, errors.New("-header-bytes must not be negative, -fields and -fragment must be positive")
 	}
 	if cfg.count == 0 {
 		cfg.count = attack.defaultCount
@@ -135,7 +154,11 @@ func runH2(cfg h2Config) (*h2Report, error) {
 	if attack.zeroWindow {
 		settings = append(settings, setting{settingInitialWindowSize, 0})
 	}
-	if err := c.start(settings...); err != nil {
+	var prelude []byte
+	if attack.prelude != nil {
+		prelude = attack.prelude(c, cfg)
+	}
+	if err := c.start(prelude, settings...); err != nil {
 		c.conn.Close()
 		return nil, err
 	}
@@ -160,11 +183,11 @@ func runH2(cfg h2Config) (*h2Report, error) {
 	return report, nil
 }
 
-// drain reads on after the attack until the server closes the connection or drainIdle passes
-// without a frame, at most drainLimit.
+// drain reads on after the attack until the server closes the connection or, unless it has sent
+// GOAWAY (after which it must close), drainIdle passes without a frame; at most drainLimit.
 func (c *h2Conn) drain() {
 	start := time.Now()
-	for time.Since(start) < drainLimit && time.Since(c.idleSince(start)) < drainIdle {
+	for time.Since(start) < drainLimit && (c.sawGoAway() || time.Since(c.idleSince(start)) < drainIdle) {
 		select {
 		case <-c.readerDone:
 			return
@@ -214,7 +237,9 @@ func (c *h2Conn) report(attack, ended string) *h2Report {
 		Statuses:                   c.statuses,
 		ServerMaxConcurrentStreams: c.maxConcurrentStreams,
 		ServerMaxFrameSize:         c.maxFrameSize,
+		ServerMaxHeaderListSize:    c.maxHeaderListSize,
 		Ended:                      ended,
+		ClosedByServer:             c.readEnded == "eof" || c.readEnded == "reset",
 	}
 }
 

@@ -44,6 +44,7 @@ const (
 	settingMaxConcurrentStreams = 0x3
 	settingInitialWindowSize    = 0x4
 	settingMaxFrameSize         = 0x5
+	settingMaxHeaderListSize    = 0x6
 )
 
 // Error codes sent.
@@ -140,12 +141,15 @@ type h2Conn struct {
 	goAway               *goAwayReport
 	maxConcurrentStreams *uint32
 	maxFrameSize         uint32
+	maxHeaderListSize    *uint32
 	lastFrame            time.Time
 	readEnded            string // how reading ended: eof, reset, error, or closed (by us)
 	closing              bool
 	decoder              *hpackDecoder
-	pendingBlock         []byte // a header block waiting for CONTINUATION frames
-	pendingIsResponse    bool   // whether pendingBlock is a HEADERS block (else PUSH_PROMISE)
+	pendingBlock         []byte          // a header block waiting for CONTINUATION frames
+	pendingIsResponse    bool            // whether pendingBlock is a HEADERS block (else PUSH_PROMISE)
+	endedStreams         map[uint32]bool // streams the server has ended (END_STREAM or RST_STREAM)
+	streamsChanged       chan struct{}   // closed and replaced whenever endedStreams grows
 
 	gotSettings  chan struct{} // closed at the server's first SETTINGS
 	settingsOnce sync.Once
@@ -173,6 +177,8 @@ func dialH2(addr string) (*h2Conn, error) {
 		framesReceived: map[string]int{},
 		resets:         map[string]int{},
 		statuses:       map[string]int{},
+		endedStreams:   map[uint32]bool{},
+		streamsChanged: make(chan struct{}),
 		maxFrameSize:   defaultMaxFrameSize,
 		decoder:        newHPACKDecoder(),
 		gotSettings:    make(chan struct{}),
@@ -181,10 +187,10 @@ func dialH2(addr string) (*h2Conn, error) {
 	}, nil
 }
 
-// start sends the client preface and a SETTINGS frame with settings.
-func (c *h2Conn) start(settings ...setting) error {
+// start sends the client preface, a SETTINGS frame with settings and then prelude's frames, in one write.
+func (c *h2Conn) start(prelude []byte, settings ...setting) error {
 	b := appendFrame([]byte(clientPreface), frameSettings, 0, 0, settingsPayload(settings...))
-	return c.write(1, b)
+	return c.write(1, append(b, prelude...))
 }
 
 // write sends b, which holds frames frames, in one write call with a deadline; the first error
@@ -314,11 +320,9 @@ func (c *h2Conn) handle(frameType, flags byte, stream uint32, payload []byte) {
 		c.recordGoAway(payload)
 		c.stop()
 	case frameRSTStream:
-		if len(payload) >= 4 {
-			c.mu.Lock()
-			c.resets[errorCodeName(binary.BigEndian.Uint32(payload))]++
-			c.mu.Unlock()
-		}
+		c.mu.Lock()
+		c.resets[resetCode(payload)]++
+		c.mu.Unlock()
 	case frameHeaders, framePushPromise, frameContinuation:
 		c.headerFragment(frameType, flags, payload)
 	case frameData:
@@ -326,9 +330,13 @@ func (c *h2Conn) handle(frameType, flags byte, stream uint32, payload []byte) {
 			c.giveBackWindow(stream, flags&flagEndStream != 0, uint32(len(payload)))
 		}
 	}
+	if frameEndsStream(frameType, flags, stream) {
+		c.streamEnded(stream)
+	}
 }
 
-// applySettings records the server's SETTINGS_MAX_CONCURRENT_STREAMS and SETTINGS_MAX_FRAME_SIZE.
+// applySettings records the server's SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_MAX_FRAME_SIZE and
+// SETTINGS_MAX_HEADER_LIST_SIZE.
 func (c *h2Conn) applySettings(payload []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -339,6 +347,8 @@ func (c *h2Conn) applySettings(payload []byte) {
 			c.maxConcurrentStreams = &value
 		case settingMaxFrameSize:
 			c.maxFrameSize = value
+		case settingMaxHeaderListSize:
+			c.maxHeaderListSize = &value
 		}
 	}
 }
@@ -427,6 +437,13 @@ func (c *h2Conn) giveBackWindow(stream uint32, ended bool, n uint32) {
 		frames++
 	}
 	c.write(frames, b)
+}
+
+// sawGoAway reports whether the server has sent GOAWAY.
+func (c *h2Conn) sawGoAway() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.goAway != nil
 }
 
 // readEnd is how reading ended, "" while it goes on.

@@ -59,8 +59,8 @@ public struct GateDecision: Sendable, Hashable {
     }
 }
 
-/// Decides from the request head alone whether a request may reach the upstream: path policy, then
-/// authentication, then authorization. Nothing is forwarded without a positive decision.
+/// Decides from the request head alone whether a request may reach the upstream: head limits, path
+/// policy, then authentication, then authorization. Nothing is forwarded without a positive decision.
 public struct Gate: Sendable {
     /// `--allow-basic-auth-token`: the password of `Authorization: Basic` counts as a bearer token.
     public var acceptsBasicAuthToken = false
@@ -86,6 +86,9 @@ public struct Gate: Sendable {
     }
 
     public func decide(_ request: GateRequest) async -> GateDecision {
+        guard HTTPRequestLimits.admits(request.headers) else {
+            return .refuse(.requestHeaderFieldsTooLarge)
+        }
         let target: RequestTarget
         do {
             target = try RequestTarget(parsing: request.target)

@@ -34,8 +34,9 @@ struct RequestPipeline: Sendable {
         try pipeline.addHandlers(requestHandlers(isHTTP2: false, clientCertificates: clientCertificates))
     }
 
-    /// Adds HTTP/2 handlers at the end of the pipeline (or after `position`), with the connection
-    /// manager that sends GOAWAY on shutdown and closes idle connections.
+    /// Adds HTTP/2 handlers at the end of the pipeline (or after `position`): the corrections that
+    /// make NIOHTTP2 apply the proxy's limits at once and answer errors as RFC 9113 says, NIOHTTP2
+    /// itself, and the connection manager that sends GOAWAY on shutdown and closes idle connections.
     func configureHTTP2(
         on channel: any Channel, clientCertificates: [Certificate],
         position: ChannelPipeline.SynchronousOperations.Position = .last
@@ -48,16 +49,16 @@ struct RequestPipeline: Sendable {
         let ownSettings: [HTTP2Setting] = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.http2MaxConcurrentStreams),
             HTTP2Setting(parameter: .maxFrameSize, value: min(max(settings.http2MaxSize, 1 << 14), (1 << 24) - 1)),
-            HTTP2Setting(parameter: .maxHeaderListSize, value: HTTPRequestLimits.maximumHeaderBytes),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: HTTPRequestLimits.http2HeaderListSize),
         ]
         connection.initialSettings =
             nioDefaultSettings.filter { setting in !ownSettings.contains { $0.parameter == setting.parameter } } + ownSettings
+        connection.maximumSequentialContinuationFrames = HTTPRequestLimits.http2MaximumContinuationFrames
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = settings.http2MaxSize
         let handlers = self
-        let http2 = NIOHTTP2Handler(
-            mode: .server, eventLoop: channel.eventLoop, connectionConfiguration: connection, streamConfiguration: stream,
-            streamDelegate: connectionManager.http2StreamDelegate
+        let connectionHandlers = HTTP2ServerHandlers.make(
+            on: channel, connection: connection, stream: stream, next: connectionManager.http2StreamDelegate
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
                 let streamPipeline = streamChannel.pipeline.syncOperations
@@ -65,10 +66,11 @@ struct RequestPipeline: Sendable {
                 try streamPipeline.addHandlers(handlers.requestHandlers(isHTTP2: true, clientCertificates: clientCertificates))
             }
         }
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandlers(connectionHandlers, position: position)
         let prefaceSignal = HTTP2PrefaceSignal()
-        try channel.pipeline.syncOperations.addHandler(http2, position: position)
-        try channel.pipeline.syncOperations.addHandler(prefaceSignal, position: .after(http2))
-        try channel.pipeline.syncOperations.addHandler(connectionManager, position: .after(prefaceSignal))
+        try pipeline.addHandler(prefaceSignal, position: .after(connectionHandlers[connectionHandlers.count - 1]))
+        try pipeline.addHandler(connectionManager, position: .after(prefaceSignal))
     }
 
     private func requestHandlers(isHTTP2: Bool, clientCertificates: [Certificate]) -> [any ChannelHandler] {

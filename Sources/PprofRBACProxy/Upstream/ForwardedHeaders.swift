@@ -12,9 +12,12 @@ enum ForwardedHeaders {
 
     /// The default identity header names, always removed from inbound requests like the configured ones.
     static let defaultIdentity: Set<String> = ["x-remote-user", "x-remote-groups"]
+    /// The prefix of the request-header convention's extra fields (`X-Remote-Extra-Scopes`, …): the
+    /// proxy sends none, and every inbound one is removed, as kube-rbac-proxy and the kube-apiserver do.
+    static let identityExtraPrefix = "x-remote-extra-"
 
-    /// The headers sent upstream: no credentials, no hop-by-hop headers, no inbound identity headers,
-    /// no `Expect` (the proxy answered it); the client address appended to `X-Forwarded-For`; and, when
+    /// The headers sent upstream: no credentials, no hop-by-hop headers, no inbound identity headers
+    /// (the configured and default names, and every `X-Remote-Extra-*`), no `Expect` (the proxy answered it); the client address appended to `X-Forwarded-For`; and, when
     /// enabled and the caller was authenticated, the identity headers naming them.
     static func request(
         _ headers: HTTPHeaders, clientAddress: SocketAddress?, upstreamHost: String,
@@ -27,7 +30,7 @@ enum ForwardedHeaders {
         var priorForwardedFor: [String] = []
         for (name, value) in headers {
             let lowercased = name.lowercased()
-            if dropped.contains(lowercased) { continue }
+            if dropped.contains(lowercased) || lowercased.hasPrefix(identityExtraPrefix) { continue }
             if lowercased == "x-forwarded-for" {
                 priorForwardedFor.append(value)
                 continue

@@ -1,0 +1,144 @@
+import NIOCore
+
+/// Makes the errors NIOHTTP2 answers a client's HTTP/2 mistakes with what RFC 9113 says they are.
+/// Sits between TLS and `NIOHTTP2Handler` and sees the frames go by (headers only):
+/// - A connection error (§5.4.1) ends with one GOAWAY naming the highest stream actually opened
+///   (NIOHTTP2 names 2^31-1, the graceful-shutdown value), and the connection closed once it is
+///   written, or after `goAwayWriteTimeout` if the client does not read (NIOHTTP2 leaves it open).
+/// - HEADERS on a closed stream (ended on both sides, or reset) is a connection error STREAM_CLOSED
+///   (§5.1; NIOHTTP2 says PROTOCOL_ERROR), answered here. After a reset of the proxy's, §5.1 would
+///   rather have late frames ignored; NIOHTTP2 ignores DATA then, but a header block cannot be
+///   skipped without decoding it, so HEADERS end the connection then too.
+/// - HEADERS on a stream half-closed (remote), after the client's END_STREAM, is a stream error
+///   STREAM_CLOSED (§5.1; NIOHTTP2 resets it with PROTOCOL_ERROR).
+final class HTTP2ErrorConformance: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    /// How long a GOAWAY may take to reach a client before the connection closes regardless (Go: 1 s).
+    static let goAwayWriteTimeout = TimeAmount.seconds(1)
+    /// How many known-closed streams may be remembered before the closed ones are forgotten.
+    static let rememberedStreams = 256
+
+    private static let protocolError: UInt32 = 0x1
+    private static let streamClosed: UInt32 = 0x5
+
+    private let streams: HTTP2ClientStreams
+    private var inbound = HTTP2FrameScanner(skipping: HTTP2FrameScanner.clientPrefaceLength)
+    private var outbound = HTTP2FrameScanner()
+    /// Client streams the client has ended (END_STREAM), while NIOHTTP2 may still have them open.
+    private var endedByClient: Set<UInt32> = []
+    /// Half-closed (remote) streams that got HEADERS: NIOHTTP2's reset of them says STREAM_CLOSED.
+    private var resetAsStreamClosed: Set<UInt32> = []
+    /// A connection error was answered: nothing more is read, and the connection is closing.
+    private var failed = false
+
+    init(streams: HTTP2ClientStreams) {
+        self.streams = streams
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !failed else { return }
+        var piece = unwrapInboundIn(data)
+        // Frames that depend on what NIOHTTP2 made of the ones before them, in order.
+        var checkpoints: [(offset: Int, header: HTTP2FrameHeader)] = []
+        inbound.scan(piece) { frame in
+            let header = frame.header
+            guard header.streamID % 2 == 1, header.type == HTTP2FrameHeader.headers || header.type == HTTP2FrameHeader.data else { return }
+            checkpoints.append((frame.headerOffset ?? 0, header))
+        }
+        var passed = 0
+        for (offset, header) in checkpoints {
+            if header.type == HTTP2FrameHeader.headers {
+                // NIOHTTP2 must have seen everything before these HEADERS to know the stream's state.
+                if offset > passed, let before = piece.readSlice(length: offset - passed) {
+                    context.fireChannelRead(wrapInboundOut(before))
+                    passed = offset
+                }
+                guard !failed, context.channel.isActive else { return }
+                if streams.wasOpened(header.streamID) && !streams.open.contains(header.streamID) {
+                    failConnection(context: context, code: Self.streamClosed)
+                    return
+                }
+                if streams.open.contains(header.streamID) && endedByClient.contains(header.streamID) {
+                    resetAsStreamClosed.insert(header.streamID)
+                }
+            }
+            if header.has(HTTP2FrameHeader.endStreamOrAck) {
+                endedByClient.insert(header.streamID)
+            }
+        }
+        context.fireChannelRead(wrapInboundOut(piece))
+        forgetClosedStreams()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .byteBuffer(var buffer) = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        var endsConnection = false
+        outbound.scan(buffer) { frame in
+            let header = frame.header
+            guard frame.payloadIsComplete else { return }
+            let payload = buffer.readerIndex + frame.payloadOffset
+            switch header.type {
+            case HTTP2FrameHeader.rstStream where header.length >= 4:
+                if resetAsStreamClosed.remove(header.streamID) != nil,
+                    buffer.getInteger(at: payload, as: UInt32.self) == Self.protocolError
+                {
+                    buffer.setInteger(Self.streamClosed, at: payload)
+                }
+            case HTTP2FrameHeader.goAway where header.length >= 8:
+                if buffer.getInteger(at: payload + 4, as: UInt32.self) != 0 {
+                    buffer.setInteger(streams.highestOpened, at: payload)
+                    endsConnection = true
+                }
+            default:
+                break
+            }
+        }
+        guard endsConnection else {
+            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+            return
+        }
+        failed = true
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.cascade(to: promise)
+        context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: written)
+        closeOnceWritten(written.futureResult, context: context)
+    }
+
+    /// Answers a connection error found here with GOAWAY and closes the connection.
+    private func failConnection(context: ChannelHandlerContext, code: UInt32) {
+        failed = true
+        var goAway = context.channel.allocator.buffer(capacity: HTTP2FrameHeader.size + 8)
+        HTTP2FrameHeader(length: 8, type: HTTP2FrameHeader.goAway).write(to: &goAway)
+        goAway.writeInteger(streams.highestOpened)
+        goAway.writeInteger(code)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(goAway)), promise: written)
+        closeOnceWritten(written.futureResult, context: context)
+    }
+
+    private func closeOnceWritten(_ written: EventLoopFuture<Void>, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let timeout = context.eventLoop.scheduleTask(in: Self.goAwayWriteTimeout) {
+            loopBound.value.close(promise: nil)
+        }
+        written.whenComplete { _ in
+            timeout.cancel()
+            loopBound.value.close(promise: nil)
+        }
+    }
+
+    /// Drops what is known of streams that are not open (closed, or never opened), so that the sets
+    /// stay about as small as the open streams.
+    private func forgetClosedStreams() {
+        guard endedByClient.count + resetAsStreamClosed.count > Self.rememberedStreams else { return }
+        endedByClient = endedByClient.filter { streams.open.contains($0) }
+        resetAsStreamClosed = resetAsStreamClosed.filter { streams.open.contains($0) }
+    }
+}
