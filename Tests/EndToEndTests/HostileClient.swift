@@ -44,9 +44,22 @@ enum HostileClient {
         let statuses: [String: Int]
         let serverMaxConcurrentStreams: Int?
         let serverMaxFrameSize: Int
+        let serverMaxHeaderListSize: Int?
         /// `goaway`, `eof`, `reset`, `error`, `duration` or `write-timeout`.
         let ended: String
+        /// The server closed the TCP connection (after a GOAWAY, within 5 s of it).
+        let closedByServer: Bool
         let elapsedSeconds: Double
+    }
+
+    /// The request of `h2 -attack large-headers`: `bytes` of header values in `fields` fields, in
+    /// HEADERS and CONTINUATION frames of at most `fragment` bytes.
+    struct LargeHeaders: Sendable, CustomStringConvertible {
+        var bytes: Int
+        var fields = 1
+        var fragment = 1 << 14
+
+        var description: String { "\(bytes) bytes in \(fields) fields, frames of \(fragment) bytes" }
     }
 
     /// What `hold` reports once its connections are released.
@@ -97,7 +110,7 @@ enum HostileClient {
     /// Runs one HTTP/2 attack against the proxy on `port`.
     static func h2(
         _ attack: String, port: Int, token: String? = nil, path: String = "/debug/pprof/heap",
-        duration: Duration = .seconds(5), count: Int? = nil
+        duration: Duration = .seconds(5), count: Int? = nil, largeHeaders: LargeHeaders? = nil
     ) async throws -> H2Report {
         var arguments = ["h2", "-addr", "127.0.0.1:\(port)", "-attack", attack, "-path", path, "-duration", duration.goSyntax]
         if let token {
@@ -105,6 +118,12 @@ enum HostileClient {
         }
         if let count {
             arguments += ["-count", String(count)]
+        }
+        if let largeHeaders {
+            arguments += [
+                "-header-bytes", String(largeHeaders.bytes), "-fields", String(largeHeaders.fields),
+                "-fragment", String(largeHeaders.fragment),
+            ]
         }
         // Below the proxy's priority: a flood must not take the CPU the rest of the suite needs.
         return try await run(H2Report.self, arguments, timeout: duration + .seconds(60), niceness: 10)
