@@ -35,19 +35,22 @@ public enum ProxyApplication {
             if let auditLog {
                 observers.append(auditLog)
             }
-            let pipeline = RequestPipeline(
-                gate: try makeGate(
-                    configuration, kubernetesClient: kubernetesClient.map { MeasuredReviewClient(wrapping: $0, metrics: metrics) },
-                    clientCertificateAuthority: configuration.clientCAFile == nil ? nil : clientCertificateAuthority,
-                    logger: logger
-                ),
+            let gate = try makeGate(
+                configuration, kubernetesClient: kubernetesClient.map { MeasuredReviewClient(wrapping: $0, metrics: metrics) },
+                clientCertificateAuthority: configuration.clientCAFile == nil ? nil : clientCertificateAuthority,
+                logger: logger
+            )
+            let requestHandlers = ProxyRequestHandlers(
+                gate: gate,
                 captureScheduler: CaptureScheduler(configuration: .init(
                     joinWindow: configuration.captureJoinWindow, queueTimeout: configuration.captureQueueTimeout,
                     queueSize: configuration.captureQueueSize, maximumPerUser: configuration.maxCapturesPerUser
                 )),
                 upstream: upstreamPool, upstreamTarget: configuration.upstream,
-                identityHeaders: configuration.identityHeaders, settings: configuration.tls,
-                http2IdleTimeout: .seconds(90), observers: observers, logger: logger
+                identityHeaders: configuration.identityHeaders, observers: observers, logger: logger
+            )
+            let protections = Listener.Protections(
+                readHeaderTimeout: configuration.readHeaderTimeout, maxConnections: configuration.maxConnections
             )
             // Shut down in reverse: the proxy drains first, then the endpoints and the TLS watcher stop,
             // and the audit log writes its last lines.
@@ -63,7 +66,7 @@ public enum ProxyApplication {
                 checks.append(KubernetesAPIReachability(client: kubernetesClient))
             }
             for server in try makeEndpointsServers(
-                configuration, tls: tls, proxyGate: pipeline.gate, checks: checks, metrics: metrics,
+                configuration, tls: tls, protections: protections, proxyGate: gate, checks: checks, metrics: metrics,
                 eventLoopGroup: eventLoopGroup, logger: logger
             ) {
                 services.append(.init(service: server))
@@ -71,10 +74,10 @@ public enum ProxyApplication {
             services.append(.init(service: ProxyServer(
                 configuration: .init(
                     secureAddress: configuration.listenAddress, insecureAddress: configuration.insecureListenAddress,
-                    shutdownGracePeriod: configuration.shutdownGracePeriod,
-                    readHeaderTimeout: configuration.readHeaderTimeout, maxConnections: configuration.maxConnections
+                    shutdownGracePeriod: configuration.shutdownGracePeriod, protections: protections
                 ),
-                tls: tls, pipeline: pipeline, upstreamPool: upstreamPool, eventLoopGroup: eventLoopGroup, logger: logger
+                tls: tls, http: HTTPConnectionPipeline(settings: configuration.tls, requestHandlers: requestHandlers.handlers),
+                upstreamPool: upstreamPool, eventLoopGroup: eventLoopGroup, logger: logger
             )))
             let serviceGroup = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -121,8 +124,8 @@ public enum ProxyApplication {
     /// credentials and a `get` on the non-resource path `/metrics`, as the proxy asks for pprof (the
     /// same authenticators, authorizers and caches), unless `--metrics-insecure`.
     static func makeEndpointsServers(
-        _ configuration: ProxyConfiguration, tls: ServingTLSReloader?, proxyGate: Gate, checks: [any ReadinessCheck],
-        metrics: ProxyMetrics, eventLoopGroup: any EventLoopGroup, logger: Logger
+        _ configuration: ProxyConfiguration, tls: ServingTLSReloader?, protections: Listener.Protections, proxyGate: Gate,
+        checks: [any ReadinessCheck], metrics: ProxyMetrics, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws -> [ProxyEndpointsServer] {
         let health = [try PathPattern("/healthz"), try PathPattern("/readyz")]
         let metricsPath = try PathPattern("/metrics")
@@ -141,14 +144,14 @@ public enum ProxyApplication {
         if let port = configuration.proxyEndpointsPort {
             let servesMetrics = configuration.metricsBindAddress == nil
             servers.append(ProxyEndpointsServer(
-                name: "endpoints", address: ListenAddress(host: host, port: port), tls: tls,
+                name: "endpoints", address: ListenAddress(host: host, port: port), tls: tls, protections: protections,
                 gate: gate(serving: health + (servesMetrics ? [metricsPath] : [])), checks: checks,
                 metrics: servesMetrics ? metrics : nil, eventLoopGroup: eventLoopGroup, logger: logger
             ))
         }
         if let address = configuration.metricsBindAddress {
             servers.append(ProxyEndpointsServer(
-                name: "metrics", address: address, tls: tls, gate: gate(serving: [metricsPath]), checks: [],
+                name: "metrics", address: address, tls: tls, protections: protections, gate: gate(serving: [metricsPath]), checks: [],
                 metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger
             ))
         }

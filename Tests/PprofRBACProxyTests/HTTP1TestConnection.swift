@@ -4,16 +4,14 @@ import NIOHTTP1
 
 @testable import PprofRBACProxy
 
-/// The proxy's HTTP/1.1 connection handlers on an `EmbeddedChannel`, as `RequestPipeline` sets them up.
+/// The proxy's HTTP/1.1 connection handlers on an `EmbeddedChannel`, as `HTTPConnectionPipeline` sets them up.
 enum HTTP1TestConnection {
     /// The handlers with `responder` where the gate would be and `front` (if any) where TLS would be.
     static func make(responder: any ChannelHandler = OKResponder(), front: (any ChannelHandler)? = nil) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel(handler: front)
-        let pipeline = channel.pipeline.syncOperations
-        try pipeline.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withErrorHandling: false,
-            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: HTTPRequestLimits.http1Decoder)
-        try pipeline.addHandlers([HTTP1ParseErrorResponder(), HTTP1RequestProgressSignal(), HTTP1ConnectionClose(), responder])
+        let serving = NIOLoopBound(responder, eventLoop: channel.eventLoop)
+        try HTTPConnectionPipeline(settings: ServingTLSSettings()) { _, _ in [serving.value] }
+            .configureHTTP1(on: channel, clientCertificates: [])
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
         return channel
     }

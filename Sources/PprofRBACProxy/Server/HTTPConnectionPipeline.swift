@@ -1,24 +1,32 @@
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 import X509
 
-/// Builds the HTTP side of a client connection once its protocol is known: HTTP/1.1, or HTTP/2
-/// with one pipeline per stream; every request gets access log → gate → forwarder.
-struct RequestPipeline: Sendable {
-    let gate: Gate
-    /// One CPU profile and one trace at a time, and the per-user capture limit.
-    let captureScheduler: CaptureScheduler
-    let upstream: any UpstreamConnector
-    let upstreamTarget: UpstreamTarget
-    let identityHeaders: IdentityHeaders
+/// Builds the HTTP side of a client connection once its protocol is known, the same for every
+/// listener: HTTP/1.1 with the head limits (`HTTPRequestLimits`), parse errors answered and
+/// `Connection: close` honoured; or HTTP/2 with the same limits, NIOHTTP2's abuse limits and the
+/// corrections of `HTTP2ServerHandlers`, one pipeline per stream. What serves a request is the
+/// listener's own: `requestHandlers` are added to each HTTP/1.1 connection and HTTP/2 stream.
+struct HTTPConnectionPipeline: Sendable {
+    /// The handlers that serve requests, after the HTTP codec; told whether they serve an HTTP/2
+    /// stream and which certificates the client presented.
+    typealias RequestHandlers = @Sendable (_ isHTTP2: Bool, _ clientCertificates: [Certificate]) -> [any ChannelHandler]
+
+    /// `--http2-disable`, `--http2-max-concurrent-streams`, `--http2-max-size`.
     let settings: ServingTLSSettings
     /// Idle HTTP/2 connections are closed after this long (kube-rbac-proxy: 90 s).
     let http2IdleTimeout: Duration
-    /// Told about every finished exchange (access log, audit log, metrics).
-    let observers: [any ExchangeObserver]
-    let logger: Logger
+    let requestHandlers: RequestHandlers
+
+    init(settings: ServingTLSSettings, http2IdleTimeout: Duration = .seconds(90), requestHandlers: @escaping RequestHandlers) {
+        self.settings = settings
+        self.http2IdleTimeout = http2IdleTimeout
+        self.requestHandlers = requestHandlers
+    }
+
+    /// Whether plain-text connections may speak h2c (TLS connections follow ALPN).
+    var speaksHTTP2: Bool { !settings.http2Disabled }
 
     /// Adds HTTP/1.1 handlers at the end of the pipeline (or after `position`).
     func configureHTTP1(
@@ -31,12 +39,12 @@ struct RequestPipeline: Sendable {
             withEncoderConfiguration: .init(), withDecoderLimitConfiguration: HTTPRequestLimits.http1Decoder
         )
         try pipeline.addHandlers([HTTP1ParseErrorResponder(), HTTP1RequestProgressSignal(), HTTP1ConnectionClose()])
-        try pipeline.addHandlers(requestHandlers(isHTTP2: false, clientCertificates: clientCertificates))
+        try pipeline.addHandlers(requestHandlers(false, clientCertificates))
     }
 
-    /// Adds HTTP/2 handlers at the end of the pipeline (or after `position`): the corrections that
-    /// make NIOHTTP2 apply the proxy's limits at once and answer errors as RFC 9113 says, NIOHTTP2
-    /// itself, and the connection manager that sends GOAWAY on shutdown and closes idle connections.
+    /// Adds HTTP/2 handlers at the end of the pipeline (or after `position`): those of
+    /// `HTTP2ServerHandlers`, and the connection manager that sends GOAWAY on shutdown and closes
+    /// idle connections.
     func configureHTTP2(
         on channel: any Channel, clientCertificates: [Certificate],
         position: ChannelPipeline.SynchronousOperations.Position = .last
@@ -56,14 +64,14 @@ struct RequestPipeline: Sendable {
         connection.maximumSequentialContinuationFrames = HTTPRequestLimits.http2MaximumContinuationFrames
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = settings.http2MaxSize
-        let handlers = self
+        let requestHandlers = self.requestHandlers
         let connectionHandlers = HTTP2ServerHandlers.make(
             on: channel, connection: connection, stream: stream, next: connectionManager.http2StreamDelegate
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
                 let streamPipeline = streamChannel.pipeline.syncOperations
                 try streamPipeline.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                try streamPipeline.addHandlers(handlers.requestHandlers(isHTTP2: true, clientCertificates: clientCertificates))
+                try streamPipeline.addHandlers(requestHandlers(true, clientCertificates))
             }
         }
         let pipeline = channel.pipeline.syncOperations
@@ -71,17 +79,5 @@ struct RequestPipeline: Sendable {
         let prefaceSignal = HTTP2PrefaceSignal()
         try pipeline.addHandler(prefaceSignal, position: .after(connectionHandlers[connectionHandlers.count - 1]))
         try pipeline.addHandler(connectionManager, position: .after(prefaceSignal))
-    }
-
-    private func requestHandlers(isHTTP2: Bool, clientCertificates: [Certificate]) -> [any ChannelHandler] {
-        [
-            ExchangeRecorder(observers: observers),
-            GateHandler(gate: gate, isHTTP2: isHTTP2, clientCertificates: clientCertificates),
-            CaptureHandler(
-                scheduler: captureScheduler, upstream: upstream, target: upstreamTarget,
-                identityHeaders: identityHeaders, isHTTP2: isHTTP2, logger: logger
-            ),
-            ForwardingHandler(upstream: upstream, target: upstreamTarget, identityHeaders: identityHeaders, isHTTP2: isHTTP2),
-        ]
     }
 }

@@ -1,0 +1,28 @@
+import Logging
+import NIOCore
+import X509
+
+/// What serves one request on the proxy listener: access log → gate → capture scheduling → forwarder.
+struct ProxyRequestHandlers: Sendable {
+    let gate: Gate
+    /// One CPU profile and one trace at a time, and the per-user capture limit.
+    let captureScheduler: CaptureScheduler
+    let upstream: any UpstreamConnector
+    let upstreamTarget: UpstreamTarget
+    let identityHeaders: IdentityHeaders
+    /// Told about every finished exchange (access log, audit log, metrics).
+    let observers: [any ExchangeObserver]
+    let logger: Logger
+
+    func handlers(isHTTP2: Bool, clientCertificates: [Certificate]) -> [any ChannelHandler] {
+        [
+            ExchangeRecorder(observers: observers),
+            GateHandler(gate: gate, isHTTP2: isHTTP2, clientCertificates: clientCertificates),
+            CaptureHandler(
+                scheduler: captureScheduler, upstream: upstream, target: upstreamTarget,
+                identityHeaders: identityHeaders, isHTTP2: isHTTP2, logger: logger
+            ),
+            ForwardingHandler(upstream: upstream, target: upstreamTarget, identityHeaders: identityHeaders, isHTTP2: isHTTP2),
+        ]
+    }
+}
