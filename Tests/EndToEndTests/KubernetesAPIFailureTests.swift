@@ -55,14 +55,15 @@ struct KubernetesAPIFailureTests {
         }
     }
 
-    @Test("API server slower than --kube-api-timeout: 503 soon after the timeout, nothing forwarded, not cached")
+    @Test("API server slower than --kube-api-timeout: 503 from the timeout, not from the slow answer, nothing forwarded, not cached")
     func apiServerSlowerThanTimeout() async throws {
         try await ProxyEnvironment.withKubernetesProxy(proxyArguments: ["--kube-api-timeout", "1s"]) { environment, apiServer in
             let responses = try await Self.expectOutageNotCached(.slow(.seconds(3)), in: environment, apiServer: apiServer)
             for response in responses {
-                // An answer after 3 s would have been a 200: the 503 comes from the timeout.
+                // The slow answer, after 3 s, would have been a 200, so each 503 (which
+                // expectOutageNotCached checks) comes from the timeout: how long the whole curl took
+                // on a loaded machine says nothing more. It must not come before the timeout.
                 #expect(response.elapsed >= .seconds(1), "503 before the 1 s timeout: \(response.summary)")
-                #expect(response.elapsed < .seconds(3), "503 only once the slow answer came: \(response.summary)")
             }
         }
     }

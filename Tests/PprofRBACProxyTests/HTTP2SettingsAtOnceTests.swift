@@ -44,6 +44,5 @@ struct HTTP2SettingsAtOnceTests {
         let connection = try HTTP2TestConnection()
         try connection.sendBytes(WireFrame.preface + WireFrame.request(stream: 1).bytes)
         #expect(try connection.received().contains { $0.type == WireFrame.goAway })
-        #expect(!connection.channel.isActive)
     }
 }

@@ -3,8 +3,8 @@ import NIOCore
 /// Makes the errors NIOHTTP2 answers a client's HTTP/2 mistakes with what RFC 9113 says they are.
 /// Sits between TLS and `NIOHTTP2Handler` and sees the frames go by (headers only):
 /// - A connection error (§5.4.1) ends with one GOAWAY naming the highest stream actually opened
-///   (NIOHTTP2 names 2^31-1, the graceful-shutdown value), and the connection closed once it is
-///   written, or after `goAwayWriteTimeout` if the client does not read (NIOHTTP2 leaves it open).
+///   (NIOHTTP2 names 2^31-1, the graceful-shutdown value), and the connection closed
+///   `closeDelay` later, or sooner if the client closes it (NIOHTTP2 leaves it open).
 /// - HEADERS on a closed stream (ended on both sides, or reset) is a connection error STREAM_CLOSED
 ///   (§5.1; NIOHTTP2 says PROTOCOL_ERROR), answered here. After a reset of the proxy's, §5.1 would
 ///   rather have late frames ignored; NIOHTTP2 ignores DATA then, but a header block cannot be
@@ -17,8 +17,10 @@ final class HTTP2ErrorConformance: ChannelDuplexHandler, RemovableChannelHandler
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
-    /// How long a GOAWAY may take to reach a client before the connection closes regardless (Go: 1 s).
-    static let goAwayWriteTimeout = TimeAmount.seconds(1)
+    /// How long a connection lingers after its error GOAWAY, as Go's does. Meanwhile whatever the
+    /// client still sends is read and dropped: closing with unread bytes would reset the connection,
+    /// and a reset can discard the GOAWAY before the client has read it.
+    static let closeDelay = TimeAmount.seconds(1)
     /// How many known-closed streams may be remembered before the closed ones are forgotten.
     static let rememberedStreams = 256
 
@@ -32,7 +34,7 @@ final class HTTP2ErrorConformance: ChannelDuplexHandler, RemovableChannelHandler
     private var endedByClient: Set<UInt32> = []
     /// Half-closed (remote) streams that got HEADERS: NIOHTTP2's reset of them says STREAM_CLOSED.
     private var resetAsStreamClosed: Set<UInt32> = []
-    /// A connection error was answered: nothing more is read, and the connection is closing.
+    /// A connection error was answered: what arrives is dropped, and the connection is closing.
     private var failed = false
 
     init(streams: HTTP2ClientStreams) {
@@ -104,32 +106,24 @@ final class HTTP2ErrorConformance: ChannelDuplexHandler, RemovableChannelHandler
             context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
             return
         }
-        failed = true
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.cascade(to: promise)
-        context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: written)
-        closeOnceWritten(written.futureResult, context: context)
+        context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+        closeAfterDelay(context: context)
     }
 
     /// Answers a connection error found here with GOAWAY and closes the connection.
     private func failConnection(context: ChannelHandlerContext, code: UInt32) {
-        failed = true
         var goAway = context.channel.allocator.buffer(capacity: HTTP2FrameHeader.size + 8)
         HTTP2FrameHeader(length: 8, type: HTTP2FrameHeader.goAway).write(to: &goAway)
         goAway.writeInteger(streams.highestOpened)
         goAway.writeInteger(code)
-        let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(goAway)), promise: written)
-        closeOnceWritten(written.futureResult, context: context)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(goAway)), promise: nil)
+        closeAfterDelay(context: context)
     }
 
-    private func closeOnceWritten(_ written: EventLoopFuture<Void>, context: ChannelHandlerContext) {
+    private func closeAfterDelay(context: ChannelHandlerContext) {
+        failed = true
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        let timeout = context.eventLoop.scheduleTask(in: Self.goAwayWriteTimeout) {
-            loopBound.value.close(promise: nil)
-        }
-        written.whenComplete { _ in
-            timeout.cancel()
+        context.eventLoop.scheduleTask(in: Self.closeDelay) {
             loopBound.value.close(promise: nil)
         }
     }
