@@ -27,42 +27,37 @@ func finishFirstRequest(c *h2Conn, cfg h2Config) (uint32, attackEnd) {
 	return stream, endDuration
 }
 
-// pingBadLength sends, after one request, a PING whose payload is 6 bytes instead of 8 (§6.7: a
-// connection error FRAME_SIZE_ERROR).
-func pingBadLength(c *h2Conn, cfg h2Config) attackEnd {
-	if _, end := finishFirstRequest(c, cfg); end != endDuration {
+// afterFirstRequest finishes one request, then sends the frame offending makes for its stream and
+// waits for -duration or the server ending the connection.
+func afterFirstRequest(c *h2Conn, cfg h2Config, offending func(stream uint32) []byte) attackEnd {
+	stream, end := finishFirstRequest(c, cfg)
+	if end != endDuration {
 		return end
 	}
-	if c.write(1, appendFrame(nil, framePing, 0, 0, make([]byte, 6))) != nil {
+	if c.write(1, offending(stream)) != nil {
 		return endWriteFailed
 	}
 	return c.hold(cfg.duration)
+}
+
+// pingBadLength sends, after one request, a PING whose payload is 6 bytes instead of 8 (§6.7: a
+// connection error FRAME_SIZE_ERROR).
+func pingBadLength(c *h2Conn, cfg h2Config) attackEnd {
+	return afterFirstRequest(c, cfg, func(uint32) []byte { return appendFrame(nil, framePing, 0, 0, make([]byte, 6)) })
 }
 
 // pingOnStream sends, after one request, a PING on that request's stream instead of stream 0
 // (§6.7: a connection error PROTOCOL_ERROR).
 func pingOnStream(c *h2Conn, cfg h2Config) attackEnd {
-	stream, end := finishFirstRequest(c, cfg)
-	if end != endDuration {
-		return end
-	}
-	if c.write(1, appendFrame(nil, framePing, 0, stream, make([]byte, 8))) != nil {
-		return endWriteFailed
-	}
-	return c.hold(cfg.duration)
+	return afterFirstRequest(c, cfg, func(stream uint32) []byte { return appendFrame(nil, framePing, 0, stream, make([]byte, 8)) })
 }
 
 // headersOnClosed sends a second request HEADERS on the stream of a request that has ended on
 // both sides (§5.1 closed: a connection error STREAM_CLOSED).
 func headersOnClosed(c *h2Conn, cfg h2Config) attackEnd {
-	stream, end := finishFirstRequest(c, cfg)
-	if end != endDuration {
-		return end
-	}
-	if c.write(1, appendFrame(nil, frameHeaders, flagEndStream|flagEndHeaders, stream, requestBlock(cfg))) != nil {
-		return endWriteFailed
-	}
-	return c.hold(cfg.duration)
+	return afterFirstRequest(c, cfg, func(stream uint32) []byte {
+		return appendFrame(nil, frameHeaders, flagEndStream|flagEndHeaders, stream, requestBlock(cfg))
+	})
 }
 
 // headersAfterReset opens a request without ending it, resets it (CANCEL), then sends HEADERS on

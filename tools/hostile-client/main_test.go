@@ -335,3 +335,57 @@ func TestHPACKDecoder(t *testing.T) {
 		t.Fatal("the decoder went on after an undecodable block")
 	}
 }
+
+// TestH2ProtocolErrors runs the RFC 9113 §5.1 and §6.7 cases against Go's HTTP/2 server, which
+// ends each with a GOAWAY naming stream 1 and then closes (Go 1.19 says PROTOCOL_ERROR where §5.1
+// says STREAM_CLOSED).
+func TestH2ProtocolErrors(t *testing.T) {
+	addr := newH2Server(t)
+	for attack, code := range map[string]string{
+		"ping-bad-length": "FRAME_SIZE_ERROR", "ping-on-stream": "PROTOCOL_ERROR",
+		"headers-on-closed": "PROTOCOL_ERROR", "headers-after-reset": "PROTOCOL_ERROR",
+	} {
+		attack, code := attack, code
+		t.Run(attack, func(t *testing.T) {
+			t.Parallel()
+			report, err := runH2(h2Config{addr: addr, attack: attack, path: "/", duration: 3 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if report.GoAway == nil || report.GoAway.Code != code || report.GoAway.LastStreamID != 1 || !report.ClosedByServer {
+				t.Fatalf("report %+v, goAway %+v", report, report.GoAway)
+			}
+		})
+	}
+}
+
+// TestH2LargeHeaders sends a 100 kB head in HEADERS and CONTINUATION frames with the preface,
+// then a small request: Go's server (1 MiB MaxHeaderBytes) answers both.
+func TestH2LargeHeaders(t *testing.T) {
+	t.Parallel()
+	report, err := runH2(h2Config{addr: newH2Server(t), attack: "large-headers", path: "/", headerBytes: 100_000, fields: 3,
+		fragment: defaultMaxFrameSize, duration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(report.Statuses, map[string]int{"200": 2}) || report.GoAway != nil || report.ServerMaxHeaderListSize == nil {
+		t.Fatalf("report %+v, goAway %+v", report, report.GoAway)
+	}
+}
+
+func TestAppendHeaderBlock(t *testing.T) {
+	block := bytes.Repeat([]byte{'a'}, 40_000)
+	frames := appendHeaderBlock(nil, 1, block, 16_384)
+	var types, flags []byte
+	var payload []byte
+	for len(frames) > 0 {
+		n := int(frames[0])<<16 | int(frames[1])<<8 | int(frames[2])
+		types, flags = append(types, frames[3]), append(flags, frames[4])
+		payload = append(payload, frames[9:9+n]...)
+		frames = frames[9+n:]
+	}
+	if !bytes.Equal(payload, block) || !bytes.Equal(types, []byte{frameHeaders, frameContinuation, frameContinuation}) ||
+		!bytes.Equal(flags, []byte{flagEndStream, 0, flagEndHeaders}) {
+		t.Fatalf("types %v flags %v, %d bytes", types, flags, len(payload))
+	}
+}

@@ -44,34 +44,34 @@ final class HTTP2ErrorConformance: ChannelDuplexHandler, RemovableChannelHandler
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
         var piece = unwrapInboundIn(data)
-        // Frames that depend on what NIOHTTP2 made of the ones before them, in order.
-        var checkpoints: [(offset: Int, header: HTTP2FrameHeader)] = []
+        var passed = 0
         inbound.scan(piece) { frame in
             let header = frame.header
-            guard header.streamID % 2 == 1, header.type == HTTP2FrameHeader.headers || header.type == HTTP2FrameHeader.data else { return }
-            checkpoints.append((frame.headerOffset ?? 0, header))
-        }
-        var passed = 0
-        for (offset, header) in checkpoints {
+            guard !failed, header.streamID % 2 == 1 else { return }
             if header.type == HTTP2FrameHeader.headers {
-                // NIOHTTP2 must have seen everything before these HEADERS to know the stream's state.
+                // What these HEADERS mean depends on what NIOHTTP2 made of the frames before them.
+                let offset = frame.headerOffset ?? 0
                 if offset > passed, let before = piece.readSlice(length: offset - passed) {
                     context.fireChannelRead(wrapInboundOut(before))
                     passed = offset
                 }
                 guard !failed, context.channel.isActive else { return }
-                if streams.wasOpened(header.streamID) && !streams.open.contains(header.streamID) {
+                let id = header.streamID
+                if streams.wasOpened(id) && !streams.open.contains(id) {
                     failConnection(context: context, code: Self.streamClosed)
                     return
                 }
-                if streams.open.contains(header.streamID) && endedByClient.contains(header.streamID) {
-                    resetAsStreamClosed.insert(header.streamID)
+                if streams.open.contains(id) && endedByClient.contains(id) {
+                    resetAsStreamClosed.insert(id)
                 }
+            } else if header.type != HTTP2FrameHeader.data {
+                return
             }
             if header.has(HTTP2FrameHeader.endStreamOrAck) {
                 endedByClient.insert(header.streamID)
             }
         }
+        guard !failed else { return }
         context.fireChannelRead(wrapInboundOut(piece))
         forgetClosedStreams()
     }
@@ -102,12 +102,10 @@ final class HTTP2ErrorConformance: ChannelDuplexHandler, RemovableChannelHandler
                 break
             }
         }
-        guard endsConnection else {
-            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
-            return
-        }
         context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
-        closeAfterDelay(context: context)
+        if endsConnection {
+            closeAfterDelay(context: context)
+        }
     }
 
     /// Answers a connection error found here with GOAWAY and closes the connection.
