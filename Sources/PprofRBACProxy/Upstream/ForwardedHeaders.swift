@@ -17,8 +17,9 @@ enum ForwardedHeaders {
     static let identityExtraPrefix = "x-remote-extra-"
 
     /// The headers sent upstream: no credentials, no hop-by-hop headers, no inbound identity headers
-    /// (the configured and default names, and every `X-Remote-Extra-*`), no `Expect` (the proxy answered it); the client address appended to `X-Forwarded-For`; and, when
-    /// enabled and the caller was authenticated, the identity headers naming them.
+    /// (the configured and default names, and every `X-Remote-Extra-*`), no `Expect` (the proxy
+    /// answered it); the client address appended to `X-Forwarded-For`; and, when enabled and the
+    /// caller was authenticated, the identity headers naming them.
     static func request(
         _ headers: HTTPHeaders, clientAddress: SocketAddress?, upstreamHost: String,
         identity: IdentityHeaders, user: UserInfo?
