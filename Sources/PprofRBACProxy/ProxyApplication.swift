@@ -61,13 +61,14 @@ public enum ProxyApplication {
             if let tls {
                 services.append(.init(service: tls))
             }
-            var checks: [any ReadinessCheck] = [UpstreamReachability(target: configuration.upstream, eventLoopGroup: eventLoopGroup)]
+            let readiness = ProxyReadiness()
+            var checks: [any DependencyCheck] = [UpstreamReachability(target: configuration.upstream, eventLoopGroup: eventLoopGroup)]
             if let kubernetesClient {
                 checks.append(KubernetesAPIReachability(client: kubernetesClient))
             }
             for server in try makeEndpointsServers(
-                configuration, tls: tls, protections: protections, proxyGate: gate, checks: checks, metrics: metrics,
-                eventLoopGroup: eventLoopGroup, logger: logger
+                configuration, tls: tls, protections: protections, proxyGate: gate, readiness: readiness, checks: checks,
+                metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger
             ) {
                 services.append(.init(service: server))
             }
@@ -77,7 +78,7 @@ public enum ProxyApplication {
                     shutdownGracePeriod: configuration.shutdownGracePeriod, protections: protections
                 ),
                 tls: tls, http: HTTPConnectionPipeline(settings: configuration.tls, requestHandlers: requestHandlers.handlers),
-                upstreamPool: upstreamPool, eventLoopGroup: eventLoopGroup, logger: logger
+                upstreamPool: upstreamPool, readiness: readiness, eventLoopGroup: eventLoopGroup, logger: logger
             )))
             let serviceGroup = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -119,15 +120,17 @@ public enum ProxyApplication {
         )
     }
 
-    /// The listeners of the proxy's own endpoints: `/healthz` and `/readyz` on `--proxy-endpoints-port`;
-    /// `/metrics` on `--metrics-bind-address`, else next to them, else nowhere. `/metrics` asks for
+    /// The listeners of the proxy's own endpoints: `/healthz`, `/readyz` and `/dependencies` on
+    /// `--proxy-endpoints-port`; `/metrics` on `--metrics-bind-address`, else next to them, else
+    /// nowhere. `/metrics` asks for
     /// credentials and a `get` on the non-resource path `/metrics`, as the proxy asks for pprof (the
     /// same authenticators, authorizers and caches), unless `--metrics-insecure`.
     static func makeEndpointsServers(
         _ configuration: ProxyConfiguration, tls: ServingTLSReloader?, protections: Listener.Protections, proxyGate: Gate,
-        checks: [any ReadinessCheck], metrics: ProxyMetrics, eventLoopGroup: any EventLoopGroup, logger: Logger
+        readiness: ProxyReadiness, checks: [any DependencyCheck], metrics: ProxyMetrics, eventLoopGroup: any EventLoopGroup,
+        logger: Logger
     ) throws -> [ProxyEndpointsServer] {
-        let health = [try PathPattern("/healthz"), try PathPattern("/readyz")]
+        let health = [try PathPattern("/healthz"), try PathPattern("/readyz"), try PathPattern("/dependencies")]
         let metricsPath = try PathPattern("/metrics")
         let unauthenticated = health + (configuration.metricsInsecure ? [metricsPath] : [])
         func gate(serving paths: [PathPattern]) -> Gate {
@@ -145,13 +148,14 @@ public enum ProxyApplication {
             let servesMetrics = configuration.metricsBindAddress == nil
             servers.append(ProxyEndpointsServer(
                 name: "endpoints", address: ListenAddress(host: host, port: port), tls: tls, protections: protections,
-                gate: gate(serving: health + (servesMetrics ? [metricsPath] : [])), checks: checks,
+                gate: gate(serving: health + (servesMetrics ? [metricsPath] : [])), readiness: readiness, checks: checks,
                 metrics: servesMetrics ? metrics : nil, eventLoopGroup: eventLoopGroup, logger: logger
             ))
         }
         if let address = configuration.metricsBindAddress {
             servers.append(ProxyEndpointsServer(
-                name: "metrics", address: address, tls: tls, protections: protections, gate: gate(serving: [metricsPath]), checks: [],
+                name: "metrics", address: address, tls: tls, protections: protections, gate: gate(serving: [metricsPath]),
+                readiness: readiness, checks: [],
                 metrics: metrics, eventLoopGroup: eventLoopGroup, logger: logger
             ))
         }

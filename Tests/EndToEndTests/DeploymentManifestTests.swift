@@ -293,6 +293,47 @@ struct DeploymentManifestTests {
         }
     }
 
+    @Test("the probes the sidecar declares pass while pprof is not listening and the Kubernetes API is unreachable; /dependencies names both")
+    func probesCannotHurtTheController() async throws {
+        let render = try await RenderedManifests.render("base")
+        let proxyContainer = try render.container(named: "pprof-rbac-proxy")
+        let flags = try render.proxyFlags()
+        try await using(try TestWorkspace()) { workspace in
+            let authority = try await TestCertificateAuthority.create(in: workspace, name: "ca")
+            let serving = try await authority.issueServingCertificate(file: "tls", service: "controller-manager-pprof", namespace: "example-system")
+            let endpointsPort = try FreePort.find()
+            // Nothing listens on these: no pprof (a manager with pprof off), no API server (an outage).
+            let nobody = try FreePort.find()
+            let kubeconfig = try workspace.write(
+                ConfigurationFiles.kubeconfig(server: "https://127.0.0.1:\(nobody)", certificateAuthority: authority.certificate, token: "t"),
+                to: "kubeconfig")
+            let local = [
+                "secure-listen-address": "127.0.0.1:0", "upstream": "http://127.0.0.1:\(nobody)/",
+                "tls-cert-file": serving.certificate, "tls-private-key-file": serving.privateKey,
+                "proxy-endpoints-port": String(endpointsPort),
+            ]
+            let arguments = flags.merging(local) { _, replaced in replaced }.map { "--\($0.key)=\($0.value)" }
+            try await using(try await ProxyProcess.start(arguments: arguments + ["--kubeconfig", kubeconfig])) { proxy in
+                func get(_ path: String) async throws -> CurlResponse {
+                    try await Curl.perform(CurlRequest(url: "https://127.0.0.1:\(endpointsPort)\(path)", maxTime: .seconds(10)))
+                }
+                try await eventually("the endpoints port to answer", timeout: .seconds(10)) {
+                    try await get("/healthz").status == 200 ? true : nil
+                }
+                for probe in ["livenessProbe", "readinessProbe"] {
+                    let path = try #require(proxyContainer[probe]?["httpGet"]?["path"]?.string, "\(probe)")
+                    let answer = try await get(path)
+                    #expect(answer.status == 200, "\(probe) \(path) fails, and the kubelet would act on it: \(answer.summary)")
+                }
+                let dependencies = try await get("/dependencies")
+                #expect(dependencies.status == 503, "\(dependencies.summary)")
+                #expect(dependencies.bodyText.contains("upstream") && dependencies.bodyText.contains("Kubernetes API"), "\(dependencies.bodyText)")
+                let profile = try await Curl.perform(CurlRequest(url: proxy.baseURL + "/debug/pprof/heap", bearerToken: "t"))
+                #expect(profile.status == 503, "requests meanwhile get an answer of their own: \(profile.summary)")
+            }
+        }
+    }
+
     @Test("the image tag is the binary's version")
     func imageTag() async throws {
         let render = try await RenderedManifests.render("base")

@@ -94,7 +94,7 @@ struct KubeRBACProxyFlagTests {
         }
     }
 
-    @Test("--proxy-endpoints-port: /healthz ok, /readyz follows the Kubernetes API and the upstream, nothing proxied")
+    @Test("--proxy-endpoints-port: /healthz and /readyz ok, /dependencies follows the Kubernetes API and the upstream, nothing proxied")
     func proxyEndpoints() async throws {
         let port = try FreePort.find()
         try await ProxyEnvironment.withKubernetesProxy(proxyArguments: ["--proxy-endpoints-port", String(port)]) { environment, apiServer in
@@ -106,17 +106,19 @@ struct KubeRBACProxyFlagTests {
             }
             #expect(try await get("/healthz").bodyText == "ok\n")
             #expect(try await get("/readyz").status == 200)
+            #expect(try await get("/dependencies").status == 200)
             #expect(try await get("/debug/pprof/heap").status == 404)
             await apiServer.tearDown()
-            let apiDown = try await get("/readyz")
+            let apiDown = try await get("/dependencies")
             #expect(apiDown.status == 503)
             #expect(apiDown.bodyText.contains("Kubernetes API"), "\(apiDown.bodyText)")
             #expect(!apiDown.bodyText.contains("upstream"), "\(apiDown.bodyText)")
             await environment.upstream.tearDown()
-            let bothDown = try await get("/readyz")
+            let bothDown = try await get("/dependencies")
             #expect(bothDown.status == 503)
             #expect(bothDown.bodyText.contains("upstream"), "\(bothDown.bodyText)")
             #expect(try await get("/healthz").status == 200)
+            #expect(try await get("/readyz").status == 200, "readiness must not take the pod out of its Services")
         }
     }
 

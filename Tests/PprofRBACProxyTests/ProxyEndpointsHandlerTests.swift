@@ -8,8 +8,8 @@ import Testing
 
 @testable import PprofRBACProxy
 
-/// A readiness check whose answer the test sets.
-final class SwitchableCheck: ReadinessCheck {
+/// A dependency check whose answer the test sets.
+final class SwitchableCheck: DependencyCheck {
     let answer = NIOLockedValueBox<String?>(nil)
 
     func problem() async -> String? {
@@ -17,13 +17,13 @@ final class SwitchableCheck: ReadinessCheck {
     }
 }
 
-@Suite("ProxyEndpointsHandler: /healthz, /readyz and /metrics behind the endpoints gate")
+@Suite("ProxyEndpointsHandler: /healthz, /readyz, /dependencies and /metrics behind the endpoints gate")
 struct ProxyEndpointsHandlerTests {
     let metrics = ProxyMetrics()
 
     /// The gate of the endpoints port: health paths open, `/metrics` for whoever may `get` it.
     func gate(metricsOpen: Bool = false) throws -> Gate {
-        let health = [try PathPattern("/healthz"), try PathPattern("/readyz")]
+        let health = [try PathPattern("/healthz"), try PathPattern("/readyz"), try PathPattern("/dependencies")]
         let metricsPath = try PathPattern("/metrics")
         return Gate(
             pathPolicy: PathPolicy(allowed: health + [metricsPath], ignored: health + (metricsOpen ? [metricsPath] : [])),
@@ -36,13 +36,13 @@ struct ProxyEndpointsHandlerTests {
     }
 
     func request(
-        _ path: String, method: HTTPMethod = .GET, token: String? = nil, checks: [any ReadinessCheck] = [],
-        metrics: ProxyMetrics? = nil, gate: Gate? = nil
+        _ path: String, method: HTTPMethod = .GET, token: String? = nil, readiness: ProxyReadiness? = nil,
+        checks: [any DependencyCheck] = [], metrics: ProxyMetrics? = nil, gate: Gate? = nil
     ) async throws -> (head: HTTPResponseHead, body: String?) {
         let gate = try gate ?? self.gate()
         let channel = try await NIOAsyncTestingChannel { channel in
             try channel.pipeline.syncOperations.addHandlers([
-                GateHandler(gate: gate, isHTTP2: false), ProxyEndpointsHandler(checks: checks, metrics: metrics),
+                GateHandler(gate: gate, isHTTP2: false), ProxyEndpointsHandler(readiness: readiness, checks: checks, metrics: metrics),
             ])
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8444))
@@ -55,18 +55,27 @@ struct ProxyEndpointsHandlerTests {
         return (head, next.bodyString)
     }
 
-    @Test("healthz is ok; readyz follows the checks; other paths are 404")
+    @Test("healthz is ok; readyz follows the proxy listener, not the dependencies; dependencies names what cannot be reached; other paths are 404")
     func endpoints() async throws {
         let upstream = SwitchableCheck()
         let api = SwitchableCheck()
-        #expect(try await request("/healthz", checks: [upstream, api]).head.status == .ok)
-        #expect(try await request("/readyz", checks: [upstream, api]).body == "ok\n")
+        let readiness = ProxyReadiness()
+        let notYet = try await request("/readyz", readiness: readiness, checks: [upstream, api])
+        #expect(notYet.head.status == .serviceUnavailable)
+        #expect(notYet.body == "not ready: the proxy listener is not accepting requests\n")
+        readiness.setServing(true)
+        #expect(try await request("/healthz", readiness: readiness, checks: [upstream, api]).head.status == .ok)
+        #expect(try await request("/readyz", readiness: readiness, checks: [upstream, api]).body == "ok\n")
+        #expect(try await request("/dependencies", readiness: readiness, checks: [upstream, api]).body == "ok\n")
+
         upstream.answer.withLockedValue { $0 = "upstream 127.0.0.1:8081 unreachable" }
         api.answer.withLockedValue { $0 = "Kubernetes API answered 500" }
-        let (head, body) = try await request("/readyz?verbose", checks: [upstream, api])
+        let (head, body) = try await request("/dependencies?verbose", readiness: readiness, checks: [upstream, api])
         #expect(head.status == .serviceUnavailable)
-        #expect(body == "not ready: Kubernetes API answered 500; upstream 127.0.0.1:8081 unreachable\n")
-        #expect(try await request("/healthz", checks: [upstream, api]).head.status == .ok, "healthz does not depend on readiness")
+        #expect(body == "unreachable: Kubernetes API answered 500; upstream 127.0.0.1:8081 unreachable\n")
+        let ready = try await request("/readyz", readiness: readiness, checks: [upstream, api])
+        #expect(ready.head.status == .ok, "readiness does not depend on pprof or the Kubernetes API")
+        #expect(try await request("/healthz", readiness: readiness, checks: [upstream, api]).head.status == .ok)
         #expect(try await request("/debug/pprof/heap").head.status == .notFound)
     }
 

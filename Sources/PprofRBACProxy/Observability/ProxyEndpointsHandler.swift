@@ -3,17 +3,20 @@ import NIOHTTP1
 
 /// Answers the proxy's own endpoints behind a `GateHandler` (whose path policy decides which of
 /// them a listener serves and which need credentials): `/healthz` is always "ok" (the process
-/// serves), `/readyz` is "ok" only while every readiness check passes, `/metrics` is the Prometheus
-/// text. Nothing is proxied here.
+/// serves), `/readyz` is "ok" while the proxy listener accepts requests, `/dependencies` is "ok"
+/// only while the upstream and the Kubernetes API can be reached (a diagnosis, not a probe),
+/// `/metrics` is the Prometheus text. Nothing is proxied here.
 final class ProxyEndpointsHandler: ChannelInboundHandler {
     typealias InboundIn = AuthorizedRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let checks: [any ReadinessCheck]
+    private let readiness: ProxyReadiness?
+    private let checks: [any DependencyCheck]
     private let metrics: ProxyMetrics?
     private var request: (path: String, head: HTTPRequestHead)?
 
-    init(checks: [any ReadinessCheck], metrics: ProxyMetrics? = nil) {
+    init(readiness: ProxyReadiness? = nil, checks: [any DependencyCheck] = [], metrics: ProxyMetrics? = nil) {
+        self.readiness = readiness
         self.checks = checks
         self.metrics = metrics
     }
@@ -31,6 +34,12 @@ final class ProxyEndpointsHandler: ChannelInboundHandler {
             case "/healthz":
                 respond(.ok, text: "ok", to: head, context: context)
             case "/readyz":
+                if readiness?.isServing == true {
+                    respond(.ok, text: "ok", to: head, context: context)
+                } else {
+                    respond(.serviceUnavailable, text: "not ready: the proxy listener is not accepting requests", to: head, context: context)
+                }
+            case "/dependencies":
                 let checks = self.checks
                 let promise = context.eventLoop.makePromise(of: [String].self)
                 promise.completeWithTask {
@@ -47,7 +56,7 @@ final class ProxyEndpointsHandler: ChannelInboundHandler {
                     if problems.isEmpty {
                         self.respond(.ok, text: "ok", to: head, context: context)
                     } else {
-                        let text = "not ready: " + problems.sorted().joined(separator: "; ")
+                        let text = "unreachable: " + problems.sorted().joined(separator: "; ")
                         self.respond(.serviceUnavailable, text: text, to: head, context: context)
                     }
                 }

@@ -13,20 +13,23 @@ final class ProxyEndpointsServer: Service {
     private let tls: ServingTLSReloader?
     private let protections: Listener.Protections
     private let gate: Gate
-    private let checks: [any ReadinessCheck]
+    private let readiness: ProxyReadiness
+    private let checks: [any DependencyCheck]
     private let metrics: ProxyMetrics?
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
 
     init(
         name: String, address: ListenAddress, tls: ServingTLSReloader?, protections: Listener.Protections, gate: Gate,
-        checks: [any ReadinessCheck], metrics: ProxyMetrics?, eventLoopGroup: any EventLoopGroup, logger: Logger
+        readiness: ProxyReadiness, checks: [any DependencyCheck], metrics: ProxyMetrics?, eventLoopGroup: any EventLoopGroup,
+        logger: Logger
     ) {
         self.name = name
         self.address = address
         self.tls = tls
         self.protections = protections
         self.gate = gate
+        self.readiness = readiness
         self.checks = checks
         self.metrics = metrics
         self.eventLoopGroup = eventLoopGroup
@@ -34,11 +37,11 @@ final class ProxyEndpointsServer: Service {
     }
 
     func run() async throws {
-        let (gate, checks, metrics) = (self.gate, self.checks, self.metrics)
+        let (gate, readiness, checks, metrics) = (self.gate, self.readiness, self.checks, self.metrics)
         var http1Only = ServingTLSSettings()
         http1Only.http2Disabled = true
         let http = HTTPConnectionPipeline(settings: http1Only) { _, _ in
-            [GateHandler(gate: gate, isHTTP2: false), ProxyEndpointsHandler(checks: checks, metrics: metrics)]
+            [GateHandler(gate: gate, isHTTP2: false), ProxyEndpointsHandler(readiness: readiness, checks: checks, metrics: metrics)]
         }
         let security: ListenerSecurity =
             if let tls {

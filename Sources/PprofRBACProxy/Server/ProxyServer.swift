@@ -18,18 +18,20 @@ final class ProxyServer: Service {
     private let tls: ServingTLSReloader?
     private let http: HTTPConnectionPipeline
     private let upstreamPool: UpstreamConnectionPool
+    private let readiness: ProxyReadiness
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let connections = ConnectionRegistry(whenEmpty: { FreeHeapPages.release() })
 
     init(
         configuration: Configuration, tls: ServingTLSReloader?, http: HTTPConnectionPipeline,
-        upstreamPool: UpstreamConnectionPool, eventLoopGroup: any EventLoopGroup, logger: Logger
+        upstreamPool: UpstreamConnectionPool, readiness: ProxyReadiness, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) {
         self.configuration = configuration
         self.tls = tls
         self.http = http
         self.upstreamPool = upstreamPool
+        self.readiness = readiness
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
@@ -47,6 +49,7 @@ final class ProxyServer: Service {
             logger.warning("--insecure-listen-address is deprecated: pprof data is served without TLS on \(address)")
             listeners.append(try await bind(address, security: .cleartext))
         }
+        readiness.setServing(true)
         let released = StartupPages.release()
         logger.debug("released the startup pages", metadata: ["resident-kib": "\(released / 1024)"])
 
@@ -57,6 +60,7 @@ final class ProxyServer: Service {
         } catch {
             logger.info("stopping at once")
         }
+        readiness.setServing(false)
         for listener in listeners {
             try? await listener.close()
         }
