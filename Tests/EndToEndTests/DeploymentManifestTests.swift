@@ -334,6 +334,48 @@ struct DeploymentManifestTests {
         }
     }
 
+    /// Kinds that belong to no namespace.
+    static let clusterScoped: Set<String> = ["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"]
+
+    @Test("every namespaced object names its namespace: the proxy's in example-system, the scrapers' configuration in theirs", arguments: folders)
+    func namespaces(folder: String) async throws {
+        let render = try await RenderedManifests.render(folder)
+        for object in render.objects where !Self.clusterScoped.contains(object["kind"]?.string ?? "") {
+            let what = "\(object["kind"]?.string ?? "?") \(object["metadata"]?["name"]?.string ?? "?")"
+            let namespace = object["metadata"]?["namespace"]?.string
+            let scraper = ["parca", "alloy"].first { folder.hasSuffix($0) && object["kind"]?.string == "ConfigMap" }
+            // Without one, `kubectl apply -k` puts it in the caller's current namespace.
+            #expect(namespace == (scraper ?? "example-system"), "\(folder): \(what) is in \(namespace ?? "no namespace")")
+        }
+        let delegator = try render.one(kind: "ClusterRoleBinding", name: "example-system-controller-manager-auth-delegator")
+        #expect(delegator["subjects"]?.array().first?["namespace"]?.string == "example-system")
+    }
+
+    @Test("moved to another namespace the way docs/deployment.md says: every object follows, the auth-delegator subject too, under a binding name of its own")
+    func anotherNamespace() async throws {
+        try await using(try TestWorkspace()) { workspace in
+            let mine = try Self.documentedKustomization(in: workspace)
+            let render = try await RenderedManifests.render(mine)
+            for object in render.objects where !Self.clusterScoped.contains(object["kind"]?.string ?? "") {
+                #expect(object["metadata"]?["namespace"]?.string == "team-a", "\(object["kind"]?.string ?? "?") \(object["metadata"]?["name"]?.string ?? "?")")
+            }
+            #expect(try render.one(kind: "Namespace", name: "team-a")["kind"]?.string == "Namespace")
+            let delegator = try render.one(kind: "ClusterRoleBinding", name: "team-a-controller-manager-auth-delegator")
+            #expect(delegator["subjects"]?.array().first?["namespace"]?.string == "team-a")
+            let certificate = try render.one(kind: "Certificate", name: "pprof-rbac-proxy-serving")
+            #expect(certificate["spec"]?["dnsNames"]?.array(of: String.self).contains("controller-manager-pprof.team-a.svc") == true)
+        }
+    }
+
+    /// The kustomization docs/deployment.md gives for namespace team-a, written beside a link to
+    /// this checkout named as the docs name it; returns its folder.
+    static func documentedKustomization(in workspace: TestWorkspace) throws -> String {
+        try FileManager.default.createSymbolicLink(atPath: workspace.path("pprof-rbac-proxy"), withDestinationPath: PackagePaths.root.path)
+        try FileManager.default.createDirectory(atPath: workspace.path("mine"), withIntermediateDirectories: true)
+        try workspace.write(try DocumentedBlock.text(named: "another-namespace", in: "docs/deployment.md"), to: "mine/kustomization.yaml")
+        return workspace.path("mine")
+    }
+
     @Test("the image tag is the binary's version")
     func imageTag() async throws {
         let render = try await RenderedManifests.render("base")
