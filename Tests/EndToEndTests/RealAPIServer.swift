@@ -22,6 +22,12 @@ final class RealAPIServer: TestResource, @unchecked Sendable {
     /// A kubeconfig for `admin`, in `system:masters`.
     var adminKubeconfig: String { directory.appendingPathComponent("admin.kubeconfig").path }
 
+    /// The static token of user `reader`, in group `pprof-readers` (which deploy/ binds to pprof-reader).
+    func readerToken() throws -> String {
+        try String(contentsOf: directory.appendingPathComponent("reader.token"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     private init(directory: URL, process: ChildProcess, url: String) {
         self.directory = directory
         self.process = process

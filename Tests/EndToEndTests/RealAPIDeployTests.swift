@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import Yams
+
+/// deploy/ applied to a real kube-apiserver, and the proxy run on this machine with the identity
+/// the manifests give it: what the API server, not our fake of it, makes of the objects and the RBAC.
+@Suite("Real API server: deploy/ applied", RealAPIServer.tier, .serialized, .timeLimit(.minutes(10)))
+struct RealAPIDeployTests {
+    /// The CustomResourceDefinitions the overlays need, reduced to what `kubectl apply` validates:
+    /// cert-manager's Issuer and Certificate, with any content.
+    static let customResources = ["Issuer": "issuers", "Certificate": "certificates"].map { kind, plural in
+        """
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata:
+          name: \(plural).cert-manager.io
+        spec:
+          group: cert-manager.io
+          names: {kind: \(kind), listKind: \(kind)List, plural: \(plural), singular: \(kind.lowercased())}
+          scope: Namespaced
+          versions:
+            - name: v1
+              served: true
+              storage: true
+              schema:
+                openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+        """
+    }.joined(separator: "\n---\n")
+
+    /// Applies what every overlay needs besides itself: the reduced CRDs and the scrapers' namespaces.
+    static func prepare(_ api: RealAPIServer) async throws {
+        try await api.apply(customResources)
+        try await api.kubectl(["wait", "--for=condition=Established", "crd/issuers.cert-manager.io", "crd/certificates.cert-manager.io", "--timeout=60s"])
+        for namespace in ["parca", "alloy"] {
+            try await api.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \(namespace)\n")
+        }
+    }
+
+    @Test("every overlay applies, and each namespaced object is where the manifests say, none in the caller's namespace", arguments: DeploymentManifestTests.folders)
+    func applied(folder: String) async throws {
+        let api = try await RealAPIServer.shared()
+        try await Self.prepare(api)
+        let path = PackagePaths.root.appendingPathComponent("deploy/\(folder)").path
+        try await api.kubectl(["apply", "-k", path])
+        let render = try await RenderedManifests.render(folder)
+        try await Self.expectApplied(render, in: api)
+    }
+
+    @Test("as the ServiceAccount the manifests create, the proxy may review: a reader bound through pprof-reader 200, an unbound ServiceAccount 403, no token 401")
+    func identity() async throws {
+        let api = try await RealAPIServer.shared()
+        try await Self.prepare(api)
+        try await api.kubectl(["apply", "-k", PackagePaths.root.appendingPathComponent("deploy/base").path])
+        try await Self.expectServing(as: "example-system", render: try await RenderedManifests.render("base"), api: api)
+    }
+
+    @Test("moved to team-a the way docs/deployment.md says: applied, every object in team-a, and the proxy there may review; example-system's keeps working")
+    func anotherNamespace() async throws {
+        let api = try await RealAPIServer.shared()
+        try await Self.prepare(api)
+        try await using(try TestWorkspace()) { workspace in
+            let mine = try DeploymentManifestTests.documentedKustomization(in: workspace)
+            try await api.kubectl(["apply", "-k", PackagePaths.root.appendingPathComponent("deploy/base").path])
+            try await api.kubectl(["apply", "-k", mine])
+            let render = try await RenderedManifests.render(mine)
+            try await Self.expectApplied(render, in: api)
+            try await Self.expectServing(as: "team-a", render: render, api: api)
+            try await Self.expectServing(as: "example-system", render: try await RenderedManifests.render("base"), api: api)
+        }
+    }
+
+    /// Every object of `render` exists where it says, and none of the namespaced ones landed in
+    /// `default`, the admin's current namespace.
+    static func expectApplied(_ render: RenderedManifests, in api: RealAPIServer, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for object in render.objects {
+            let kind = try #require(object["kind"]?.string)
+            let name = try #require(object["metadata"]?["name"]?.string)
+            var arguments = ["get", "\(kind).\(Self.group(of: object))", name, "-o", "name"]
+            if let namespace = object["metadata"]?["namespace"]?.string {
+                arguments += ["-n", namespace]
+            }
+            _ = try await api.kubectl(arguments)
+        }
+        let strays = try await api.kubectl([
+            "get", "serviceaccounts,services,deployments,configmaps,roles,rolebindings,issuers,certificates",
+            "-n", "default", "-o", "name",
+        ])
+        let ours = render.objects.compactMap { $0["metadata"]?["name"]?.string }
+        let landed = strays.split(separator: "\n").filter { line in ours.contains { line.hasSuffix("/\($0)") } }
+        #expect(landed.isEmpty, "in the caller's namespace instead of their own: \(landed)", sourceLocation: sourceLocation)
+    }
+
+    /// The API group of `object`'s apiVersion, for `kubectl get KIND.GROUP` ("" for the core group).
+    static func group(of object: Node) -> String {
+        let apiVersion = object["apiVersion"]?.string ?? "v1"
+        return apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+    }
+
+    /// Runs the proxy with the rendered sidecar flags and the token of `namespace`'s
+    /// controller-manager ServiceAccount, and checks who gets what.
+    static func expectServing(
+        as namespace: String, render: RenderedManifests, api: RealAPIServer, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let proxyToken = try await api.token(serviceAccount: "controller-manager", namespace: namespace)
+        try await api.apply("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: outsider\n  namespace: \(namespace)\n")
+        let outsider = try await api.token(serviceAccount: "outsider", namespace: namespace)
+        let reader = try api.readerToken()
+        try await using(try TestWorkspace()) { workspace in
+            try await using(try await PprofServer.start()) { upstream in
+                let authority = try await TestCertificateAuthority.create(in: workspace, name: "ca")
+                let serving = try await authority.issueServingCertificate(file: "tls", service: "controller-manager-pprof", namespace: namespace)
+                let tokenFile = try workspace.write(proxyToken, to: "proxy.token")
+                let kubeconfig = try workspace.write(api.kubeconfig(tokenFile: tokenFile), to: "kubeconfig")
+                // What only a pod has (its ports, the mounted Secret and ConfigMap) is replaced by this
+                // machine's; every other rendered flag is kept.
+                var local = [
+                    "secure-listen-address": "127.0.0.1:0", "upstream": upstream.upstreamURL,
+                    "tls-cert-file": serving.certificate, "tls-private-key-file": serving.privateKey,
+                    "proxy-endpoints-port": String(try FreePort.find()),
+                ]
+                let rendered = try render.proxyFlags()
+                if rendered["client-ca-file"] != nil {
+                    local["client-ca-file"] = authority.certificate
+                }
+                let flags = rendered.merging(local) { _, replaced in replaced }
+                let arguments = flags.map { "--\($0.key)=\($0.value)" } + ["--kubeconfig", kubeconfig]
+                try await using(try await ProxyProcess.start(arguments: arguments)) { proxy in
+                    func status(_ token: String?) async throws -> Int {
+                        let response = try await Curl.perform(CurlRequest(url: proxy.baseURL + "/debug/pprof/heap", bearerToken: token))
+                        return response.status
+                    }
+                    let statuses = [try await status(reader), try await status(outsider), try await status(nil)]
+                    #expect(statuses == [200, 403, 401], "\(namespace): the reader, a ServiceAccount without the binding, no token", sourceLocation: sourceLocation)
+                    let forwarded = try await upstream.requests().count
+                    #expect(forwarded == 1, "only the reader's request reaches pprof", sourceLocation: sourceLocation)
+                    let leaked = [proxyToken, outsider, reader].filter { proxy.process.allOutput.contains($0) }
+                    #expect(leaked.isEmpty, "the proxy printed a token", sourceLocation: sourceLocation)
+                }
+            }
+        }
+    }
+}
