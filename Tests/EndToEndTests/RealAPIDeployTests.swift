@@ -101,42 +101,33 @@ struct RealAPIDeployTests {
     static func expectServing(
         as namespace: String, render: RenderedManifests, api: RealAPIServer, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
-        let proxyToken = try await api.token(serviceAccount: "controller-manager", namespace: namespace)
-        try await api.apply("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: outsider\n  namespace: \(namespace)\n")
+        try await api.createServiceAccounts(["outsider"], in: namespace)
         let outsider = try await api.token(serviceAccount: "outsider", namespace: namespace)
         let reader = try api.readerToken()
-        try await using(try TestWorkspace()) { workspace in
-            try await using(try await PprofServer.start()) { upstream in
+        let rendered = try render.proxyFlags()
+        try await RealAPIProxy.run(
+            api: api, serviceAccount: "controller-manager", namespace: namespace,
+            arguments: { upstream, workspace in
+                // What only a pod has (its ports, the mounted Secret and ConfigMap) is replaced by
+                // this machine's; every other rendered flag is kept.
                 let authority = try await TestCertificateAuthority.create(in: workspace, name: "ca")
                 let serving = try await authority.issueServingCertificate(file: "tls", service: "controller-manager-pprof", namespace: namespace)
-                let tokenFile = try workspace.write(proxyToken, to: "proxy.token")
-                let kubeconfig = try workspace.write(api.kubeconfig(tokenFile: tokenFile), to: "kubeconfig")
-                // What only a pod has (its ports, the mounted Secret and ConfigMap) is replaced by this
-                // machine's; every other rendered flag is kept.
                 var local = [
                     "secure-listen-address": "127.0.0.1:0", "upstream": upstream.upstreamURL,
                     "tls-cert-file": serving.certificate, "tls-private-key-file": serving.privateKey,
                     "proxy-endpoints-port": String(try FreePort.find()),
                 ]
-                let rendered = try render.proxyFlags()
                 if rendered["client-ca-file"] != nil {
                     local["client-ca-file"] = authority.certificate
                 }
-                let flags = rendered.merging(local) { _, replaced in replaced }
-                let arguments = flags.map { "--\($0.key)=\($0.value)" } + ["--kubeconfig", kubeconfig]
-                try await using(try await ProxyProcess.start(arguments: arguments)) { proxy in
-                    func status(_ token: String?) async throws -> Int {
-                        let response = try await Curl.perform(CurlRequest(url: proxy.baseURL + "/debug/pprof/heap", bearerToken: token))
-                        return response.status
-                    }
-                    let statuses = [try await status(reader), try await status(outsider), try await status(nil)]
-                    #expect(statuses == [200, 403, 401], "\(namespace): the reader, a ServiceAccount without the binding, no token", sourceLocation: sourceLocation)
-                    let forwarded = try await upstream.requests().count
-                    #expect(forwarded == 1, "only the reader's request reaches pprof", sourceLocation: sourceLocation)
-                    let leaked = [proxyToken, outsider, reader].filter { proxy.process.allOutput.contains($0) }
-                    #expect(leaked.isEmpty, "the proxy printed a token", sourceLocation: sourceLocation)
-                }
-            }
+                return rendered.merging(local) { _, replaced in replaced }.map { "--\($0.key)=\($0.value)" }
+            },
+            secrets: [outsider, reader]
+        ) { proxy in
+            let statuses = [try await proxy.status(token: reader), try await proxy.status(token: outsider), try await proxy.status(token: nil)]
+            #expect(statuses == [200, 403, 401], "\(namespace): the reader, a ServiceAccount without the binding, no token", sourceLocation: sourceLocation)
+            let forwarded = try await proxy.upstream.requests().count
+            #expect(forwarded == 1, "only the reader's request reaches pprof", sourceLocation: sourceLocation)
         }
     }
 }

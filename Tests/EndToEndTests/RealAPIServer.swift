@@ -115,6 +115,12 @@ final class RealAPIServer: TestResource, @unchecked Sendable {
         return try await kubectl(arguments).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Whether the API server authenticates `token` (a 401 for /api means it does not).
+    func accepts(token: String) async throws -> Bool {
+        let response = try await Curl.perform(CurlRequest(url: url + "/api", bearerToken: token, caCertificate: certificateAuthority))
+        return response.status != 401
+    }
+
     /// A kubeconfig for the proxy: this API server, its CA, and the bearer token in `tokenFile`.
     func kubeconfig(tokenFile: String) -> String {
         """

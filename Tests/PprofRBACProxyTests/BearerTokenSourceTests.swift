@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Synchronization
 import Testing
@@ -55,15 +58,38 @@ final class BearerTokenSourceTests {
         #expect(source.currentToken() == "first-token")
     }
 
-    @Test func rotationIsPickedUpAfterTheRefreshInterval() throws {
+    @Test("a token file replaced the way the kubelet rotates projected tokens (a rename over it) is read at once, without waiting for the interval")
+    func replacedFileIsReadAtOnce() throws {
+        let (source, path) = try makeSource()
+        #expect(source.currentToken() == "first-token")
+        let replacement = try directory.write("second-token\n", to: "token.new")
+        #expect(rename(replacement, path) == 0)
+        #expect(source.currentToken() == "second-token")
+    }
+
+    @Test("a token file rewritten in place is read at once too")
+    func rewrittenFileIsReadAtOnce() throws {
         let (source, _) = try makeSource()
-        try directory.write("second-token", to: "token")
+        try directory.write("second-token-longer", to: "token")
+        #expect(source.currentToken() == "second-token-longer")
+    }
+
+    @Test("a change that leaves size and modification time alone is still read once the interval has passed")
+    func unnoticedChangeIsReadAfterTheInterval() throws {
+        let (source, path) = try makeSource()
+        var status = stat()
+        #expect(stat(path, &status) == 0)
+        // In place (the same inode), the same 12 bytes as "first-token\n", the old times put back.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.write(contentsOf: Data("other-token\n".utf8))
+        try handle.close()
+        var times = [status.st_atim, status.st_mtim]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
 
         clock.advance(by: .seconds(59))
         #expect(source.currentToken() == "first-token")
-
         clock.advance(by: .seconds(1))
-        #expect(source.currentToken() == "second-token")
+        #expect(source.currentToken() == "other-token")
     }
 
     @Test func lastGoodTokenIsKeptWhenTheFileDisappears() throws {

@@ -57,6 +57,27 @@ enum LocalFile {
         }
     }
 
+    /// What tells one version of a file from the next: device, inode, size and modification time.
+    /// A file replaced by a rename (the kubelet's symlink swap of a projected token included) or
+    /// rewritten gets another; nil when the file cannot be looked at.
+    struct Version: Sendable, Hashable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modifiedSeconds: Int64
+        var modifiedNanoseconds: Int64
+    }
+
+    /// The version of the file at `path` (following symbolic links), or nil.
+    static func version(atPath path: String) -> Version? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return Version(
+            device: UInt64(status.st_dev), inode: UInt64(status.st_ino), size: Int64(status.st_size),
+            modifiedSeconds: Int64(status.st_mtim.tv_sec), modifiedNanoseconds: Int64(status.st_mtim.tv_nsec)
+        )
+    }
+
     /// A file's content as text without surrounding white space, as client-go reads token files.
     static func readTrimmedText(atPath path: String) throws(ReadError) -> String {
         let text = String(decoding: try contents(atPath: path), as: UTF8.self)
