@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A code block of the docs that a test runs, so that the docs cannot drift from what works: the
 /// fenced block after a line `<!-- test: NAME … -->`.
@@ -12,5 +13,79 @@ enum DocumentedBlock {
             let closing = lines[(opening + 1)...].firstIndex(where: { $0.hasPrefix("```") })
         else { throw EndToEndError("no block <!-- test: \(name) --> followed by a fenced block in \(document)") }
         return lines[(opening + 1)..<closing].joined(separator: "\n") + "\n"
+    }
+}
+
+extension DocumentedBlock {
+    /// One command line of a documented shell block (continuation lines joined) and what it printed.
+    struct CommandResult: Sendable, CustomStringConvertible {
+        let command: String
+        let status: Int32
+        let output: String
+        /// What the docs say it prints: `yes` or `no` from a trailing `# yes` / `# no` (as for
+        /// `kubectl auth can-i`); nil when the docs promise nothing but success.
+        let documented: String?
+
+        var description: String { "`\(command)` → \(status): \(output)" }
+    }
+
+    /// Runs shell block `name` of `document` as the docs show it, each command line in turn in one
+    /// bash, after `prelude` (what stands in for the reader's machine: a kubeconfig, a port-forward's
+    /// address), in `directory`; returns every command's result.
+    static func run(
+        named name: String, in document: String, prelude: String = "", environment: [String: String] = [:],
+        directory: URL
+    ) async throws -> [CommandResult] {
+        var commands: [String] = []
+        var pending = ""
+        for line in try text(named: name, in: document).split(separator: "\n", omittingEmptySubsequences: false) {
+            pending += pending.isEmpty ? String(line) : "\n" + line
+            if pending.hasSuffix("\\") { continue }
+            if !pending.trimmingCharacters(in: .whitespaces).isEmpty { commands.append(pending) }
+            pending = ""
+        }
+        var script = prelude + "\n"
+        for (index, command) in commands.enumerated() {
+            script += "echo '::begin \(index)'\n\(command)\necho \"::end \(index) $?\"\n"
+        }
+        let file = directory.appendingPathComponent("documented-\(name).sh")
+        try Data(script.utf8).write(to: file)
+        var variables = ChildProcess.inheritedEnvironment
+        variables.merge(environment) { _, given in given }
+        let result = try await CompletedProcess.run(
+            "bash", arguments: [file.path], environment: variables, workingDirectory: directory, timeout: .seconds(120))
+        var results: [CommandResult] = []
+        var output: [String] = []
+        for line in result.stdout {
+            if line.hasPrefix("::begin ") {
+                output = []
+            } else if line.hasPrefix("::end ") {
+                let fields = line.split(separator: " ")
+                guard fields.count == 3, let index = Int(fields[1]), let status = Int32(fields[2]), index < commands.count else { continue }
+                let command = commands[index]
+                let comment = command.range(of: "# ", options: .backwards).map { command[$0.upperBound...].trimmingCharacters(in: .whitespaces) }
+                results.append(CommandResult(
+                    command: command, status: status, output: output.joined(separator: "\n"),
+                    documented: ["yes", "no"].contains(comment ?? "") ? comment : nil))
+            } else {
+                output.append(line)
+            }
+        }
+        guard results.count == commands.count else {
+            throw EndToEndError("block \(name) of \(document) stopped after \(results.count) of \(commands.count) commands:\n\(result.output)")
+        }
+        return results
+    }
+}
+
+/// Fails the current test for each documented command that did not do what the docs say: print
+/// the `# yes` or `# no` it is documented with, or else succeed.
+func expectAsDocumented(_ results: [DocumentedBlock.CommandResult], sourceLocation: SourceLocation = #_sourceLocation) {
+    for result in results {
+        if let documented = result.documented {
+            #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == documented, "\(result)", sourceLocation: sourceLocation)
+        } else {
+            #expect(result.status == 0, "\(result)", sourceLocation: sourceLocation)
+        }
     }
 }
