@@ -22,23 +22,27 @@ extension DocumentedBlock {
         let command: String
         let status: Int32
         let output: String
-        /// What the docs say it prints: `yes` or `no` from a trailing `# yes` / `# no` (as for
-        /// `kubectl auth can-i`); nil when the docs promise nothing but success.
+        /// What the docs say it prints, from a trailing comment: `# yes` or `# no` (as for
+        /// `kubectl auth can-i`), or an HTTP status such as `# 403` (for `curl -w '%{http_code}'`);
+        /// nil when the docs promise nothing but success.
         let documented: String?
 
         var description: String { "`\(command)` → \(status): \(output)" }
     }
 
-    /// Runs shell block `name` of `document` as the docs show it, each command line in turn in one
-    /// bash, after `prelude` (what stands in for the reader's machine: a kubeconfig, a port-forward's
-    /// address), in `directory`; returns every command's result.
+    /// Runs the shell blocks `names` of `document` as the docs show them, one after the other and
+    /// each command line in turn, in one bash (so that what one sets the next uses), after
+    /// `prelude` (what stands in for the reader's machine, such as a port-forward's address), in
+    /// `directory`; a command starting with one of `standIns` (what needs a kubelet) is not run,
+    /// `prelude` does its part. Returns every command's result.
     static func run(
-        named name: String, in document: String, prelude: String = "", environment: [String: String] = [:],
-        directory: URL
+        named names: [String], in document: String, prelude: String = "", standIns: [String] = [],
+        environment: [String: String] = [:], directory: URL
     ) async throws -> [CommandResult] {
         var commands: [String] = []
         var pending = ""
-        for line in try text(named: name, in: document).split(separator: "\n", omittingEmptySubsequences: false) {
+        let lines = try names.flatMap { try text(named: $0, in: document).split(separator: "\n", omittingEmptySubsequences: false) }
+        for line in lines {
             pending += pending.isEmpty ? String(line) : "\n" + line
             if pending.hasSuffix("\\") { continue }
             if !pending.trimmingCharacters(in: .whitespaces).isEmpty { commands.append(pending) }
@@ -46,9 +50,10 @@ extension DocumentedBlock {
         }
         var script = prelude + "\n"
         for (index, command) in commands.enumerated() {
-            script += "echo '::begin \(index)'\n\(command)\necho \"::end \(index) $?\"\n"
+            let run = standIns.contains { command.hasPrefix($0) } ? "true" : command
+            script += "echo '::begin \(index)'\n\(run)\necho \"::end \(index) $?\"\n"
         }
-        let file = directory.appendingPathComponent("documented-\(name).sh")
+        let file = directory.appendingPathComponent("documented-\(names.joined(separator: "-")).sh")
         try Data(script.utf8).write(to: file)
         var variables = ChildProcess.inheritedEnvironment
         variables.merge(environment) { _, given in given }
@@ -66,13 +71,13 @@ extension DocumentedBlock {
                 let comment = command.range(of: "# ", options: .backwards).map { command[$0.upperBound...].trimmingCharacters(in: .whitespaces) }
                 results.append(CommandResult(
                     command: command, status: status, output: output.joined(separator: "\n"),
-                    documented: ["yes", "no"].contains(comment ?? "") ? comment : nil))
+                    documented: comment.flatMap { ["yes", "no"].contains($0) || Int($0).map { (100..<600).contains($0) } == true ? $0 : nil }))
             } else {
                 output.append(line)
             }
         }
         guard results.count == commands.count else {
-            throw EndToEndError("block \(name) of \(document) stopped after \(results.count) of \(commands.count) commands:\n\(result.output)")
+            throw EndToEndError("blocks \(names) of \(document) stopped after \(results.count) of \(commands.count) commands:\n\(result.output)")
         }
         return results
     }

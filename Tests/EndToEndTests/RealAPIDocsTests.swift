@@ -13,7 +13,7 @@ struct RealAPIDocsTests {
         try await api.createServiceAccounts(["ns-reader"], in: namespace)
         try await using(try TestWorkspace()) { workspace in
             let results = try await DocumentedBlock.run(
-                named: "per-namespace-role", in: "docs/clients.md", environment: ["KUBECONFIG": api.adminKubeconfig],
+                named: ["per-namespace-role"], in: "docs/clients.md", environment: ["KUBECONFIG": api.adminKubeconfig],
                 directory: workspace.directory)
             expectAsDocumented(results)
             try await api.kubectl([
@@ -34,5 +34,82 @@ struct RealAPIDocsTests {
                 #expect(statuses == [200, 403], "the Role's ServiceAccount, then a pprof-reader of every non-resource URL")
             }
         }
+    }
+
+    @Test("docs/clients.md: bind a person, make a debugging ServiceAccount and its token, then the curl calls through the proxy (the port-forward stood in for)")
+    func clientsWalkthrough() async throws {
+        let api = try await RealAPIServer.shared()
+        let namespace = "example-system"
+        try await api.applyPprofReaderRole()
+        try await RealAPITokenTests.prepare(api, namespace: namespace, readers: [])
+        try await RealAPIProxy.run(api: api, serviceAccount: "proxy", namespace: namespace) { proxy in
+            let workspace = proxy.workspace
+            // The proxy's self-signed certificate stands in for the serving one: curl trusts it as ca.crt.
+            let certificate = try await Self.servedCertificate(port: proxy.proxy.port)
+            try workspace.write(certificate, to: "ca.crt")
+            let results = try await DocumentedBlock.run(
+                named: ["bind-a-person", "debugger-token", "curl"], in: "docs/clients.md",
+                prelude: Self.portForward(to: proxy.proxy.port),
+                standIns: ["kubectl -n example-system port-forward"],
+                environment: ["KUBECONFIG": api.adminKubeconfig], directory: workspace.directory)
+            expectAsDocumented(results)
+            for (file, gzip) in [("cpu.pb.gz", true), ("heap.pb.gz", true), ("trace.out", false)] {
+                let data = try Data(contentsOf: workspace.directory.appendingPathComponent(file))
+                #expect(data.count > 100 && (!gzip || data.starts(with: [0x1f, 0x8b])), "\(file): \(data.count) bytes")
+            }
+        }
+    }
+
+    @Test("docs/deployment.md on a fresh cluster: the serving certificate from certs/, then 'Check it' (a token without the binding gets 403; rollout and port-forward stood in for)")
+    func deploymentWalkthrough() async throws {
+        try await using(try await RealAPIServer.start()) { api in
+            try await using(try TestWorkspace()) { checkout in
+                // A folder shaped like a checkout: certs/ (its scripts, writing certs/out here) and deploy/.
+                try FileManager.default.copyItem(at: PackagePaths.root.appendingPathComponent("certs"), to: checkout.directory.appendingPathComponent("certs"))
+                try? FileManager.default.removeItem(at: checkout.directory.appendingPathComponent("certs/out"))
+                try FileManager.default.createSymbolicLink(
+                    atPath: checkout.path("deploy"), withDestinationPath: PackagePaths.root.appendingPathComponent("deploy").path)
+                let admin = ["KUBECONFIG": api.adminKubeconfig]
+                expectAsDocumented(try await DocumentedBlock.run(
+                    named: ["serving-certificate"], in: "docs/deployment.md", environment: admin, directory: checkout.directory))
+                // No controller manager runs here to make each namespace's `default` ServiceAccount.
+                try await api.createServiceAccounts(["default"], in: "example-system")
+                let render = try await RenderedManifests.render("base")
+                let rendered = try render.proxyFlags()
+                try await RealAPIProxy.run(
+                    api: api, serviceAccount: "controller-manager", namespace: "example-system",
+                    arguments: { upstream, _ in
+                        // The pod: the rendered flags, the Secret's files, this machine's ports.
+                        let local = [
+                            "secure-listen-address": "127.0.0.1:0", "upstream": upstream.upstreamURL,
+                            "tls-cert-file": checkout.path("certs/out/tls.crt"), "tls-private-key-file": checkout.path("certs/out/tls.key"),
+                            "proxy-endpoints-port": String(try FreePort.find()),
+                        ]
+                        return rendered.merging(local) { _, replaced in replaced }.map { "--\($0.key)=\($0.value)" }
+                    }
+                ) { proxy in
+                    let results = try await DocumentedBlock.run(
+                        named: ["check-it"], in: "docs/deployment.md", prelude: Self.portForward(to: proxy.proxy.port),
+                        standIns: ["kubectl -n example-system rollout status", "kubectl -n example-system port-forward"],
+                        environment: admin, directory: checkout.directory)
+                    expectAsDocumented(results)
+                    #expect(results.last?.documented == "403")
+                }
+            }
+        }
+    }
+
+    /// A shell function that stands in for `kubectl port-forward … 8443`: curl's connections to
+    /// port 8443 of any host go to the proxy on `port`.
+    static func portForward(to port: Int) -> String {
+        "curl() { command curl --connect-to \"::127.0.0.1:\(port)\" \"$@\"; }"
+    }
+
+    /// The PEM certificate the proxy on `port` serves.
+    static func servedCertificate(port: Int) async throws -> String {
+        let result = try await CompletedProcess.run(
+            "bash", arguments: ["-c", "openssl s_client -connect 127.0.0.1:\(port) -showcerts </dev/null 2>/dev/null | openssl x509"],
+            timeout: .seconds(30))
+        return result.stdout.joined(separator: "\n") + "\n"
     }
 }
