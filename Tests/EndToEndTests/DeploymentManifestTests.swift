@@ -7,7 +7,7 @@ import Yams
     "deploy/ manifests", .enabled(if: RenderedManifests.kubectl != nil, "kubectl is not installed: the deploy/ checks need `kubectl kustomize`"),
     .timeLimit(.minutes(3)))
 struct DeploymentManifestTests {
-    static let overlays = ["cert-manager", "mtls", "parca", "alloy"]
+    static let overlays = ["cert-manager", "mtls", "parca", "alloy", "prometheus"]
     /// The base and every overlay, as `RenderedManifests.render` takes them.
     static let folders = ["base"] + overlays.map { "overlays/\($0)" }
     static let serviceAccountToken = "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -29,9 +29,13 @@ struct DeploymentManifestTests {
 
         let service = try render.one(kind: "Service", name: "controller-manager-pprof")
         let servicePorts = service["spec"]?["ports"]?.array() ?? []
-        #expect(servicePorts.count == 1)
+        #expect(servicePorts.map { $0["name"]?.string } == ["pprof-https", "proxy-metrics"], "the proxy's port and its metrics, never the probes'")
         #expect(servicePorts.first?["port"]?.int == 8443)
         #expect(servicePorts.first?["targetPort"]?.string == "pprof-https")
+        // /metrics on a listener of its own, the one the Service's second port reaches.
+        let metricsPort = try #require(flags["metrics-bind-address"]?.split(separator: ":").last.flatMap { Int($0) })
+        #expect(servicePorts.last?["targetPort"]?.string == "proxy-metrics")
+        #expect(render.containerPort(named: "proxy-metrics", in: proxy) == metricsPort)
         #expect(service["spec"]?["selector"] == (try render.deployment())["spec"]?["template"]?["metadata"]?["labels"])
 
         let endpointsPort = try #require(flags["proxy-endpoints-port"].flatMap { Int($0) })
@@ -167,6 +171,30 @@ struct DeploymentManifestTests {
         try expectScraperRBAC(render, serviceAccount: "parca", namespace: "parca")
     }
 
+    @Test("prometheus: a ServiceMonitor on the Service's proxy-metrics port over https with the token, verifying the Service's name; metrics-reader bound for it")
+    func prometheus() async throws {
+        let render = try await RenderedManifests.render("overlays/prometheus")
+        let monitor = try render.one(kind: "ServiceMonitor", name: "pprof-rbac-proxy")
+        let service = try render.one(kind: "Service", name: "controller-manager-pprof")
+        let selector = monitor["spec"]?["selector"]?["matchLabels"]?.mapping ?? [:]
+        #expect(!selector.isEmpty)
+        for (key, value) in selector {
+            #expect(service["metadata"]?["labels"]?[key] == value, "the ServiceMonitor must select the Service")
+        }
+        let endpoint = try #require(monitor["spec"]?["endpoints"]?.array().first)
+        #expect(endpoint["port"]?.string == "proxy-metrics")
+        #expect(endpoint["scheme"]?.string == "https")
+        #expect(endpoint["bearerTokenFile"]?.string == Self.serviceAccountToken)
+        #expect(endpoint["tlsConfig"]?["insecureSkipVerify"]?.bool != true)
+        #expect(try render.serviceNames().contains(try #require(endpoint["tlsConfig"]?["serverName"]?.string)))
+        #expect(endpoint["tlsConfig"]?["ca"]?["secret"]?["name"]?.string == "pprof-rbac-proxy-tls")
+        let role = try render.one(kind: "ClusterRole", name: "pprof-rbac-proxy-metrics-reader")
+        #expect((role["rules"]?.array() ?? []).map(RBACRule.init) == [RBACRule(nonResourceURLs: ["/metrics"], verbs: ["get"], otherKeys: [])])
+        let binding = try render.one(kind: "ClusterRoleBinding", name: "prometheus-pprof-rbac-proxy-metrics-reader")
+        #expect(binding["roleRef"]?["name"]?.string == "pprof-rbac-proxy-metrics-reader")
+        #expect(binding["subjects"]?.array().first?["name"]?.string == "prometheus-k8s")
+    }
+
     @Test("alloy: pyroscope.scrape over https with bearer_token_file, verifying the Service's name; RBAC for it")
     func alloy() async throws {
         let render = try await RenderedManifests.render("overlays/alloy")
@@ -204,7 +232,7 @@ struct DeploymentManifestTests {
         #expect(Set(podRule?["verbs"]?.array(of: String.self) ?? []) == ["get", "list", "watch"])
     }
 
-    @Test("the components compose: base with all four renders, each adding its part")
+    @Test("the components compose: base with all five renders, each adding its part")
     func componentsCompose() async throws {
         try await using(try TestWorkspace()) { workspace in
             // kustomize takes only relative paths: climb from the workspace to / and down again.
@@ -226,6 +254,7 @@ struct DeploymentManifestTests {
             #expect(render.all(kind: "Certificate").count == 2)
             #expect(try render.one(kind: "ConfigMap", name: "parca-pprof-rbac-proxy")["metadata"]?["namespace"]?.string == "parca")
             #expect(try render.one(kind: "ConfigMap", name: "alloy-pprof-rbac-proxy")["metadata"]?["namespace"]?.string == "alloy")
+            #expect(render.all(kind: "ServiceMonitor").count == 1)
         }
     }
 
@@ -250,18 +279,14 @@ struct DeploymentManifestTests {
                 try await using(try await PprofServer.start()) { upstream in
                     // What only a pod has (its ports, the Secret and ConfigMap files, the in-cluster
                     // API) is replaced by this machine's; every other rendered flag is kept as it is.
-                    let local = [
-                        "secure-listen-address": "127.0.0.1:0", "upstream": upstream.upstreamURL,
-                        "tls-cert-file": serving.certificate, "tls-private-key-file": serving.privateKey,
-                        "client-ca-file": authority.certificate, "proxy-endpoints-port": String(endpointsPort),
-                    ]
-                    #expect(Set(local.keys).isSubset(of: Set(flags.keys)))
-                    #expect(flags["upstream"] == "http://127.0.0.1:8081/")
+                    #expect(flags["upstream"] == "http://127.0.0.1:8081/" && flags["client-ca-file"] != nil)
                     let kubeconfig = try workspace.write(
                         ConfigurationFiles.kubeconfig(
                             server: apiServer.url, certificateAuthority: apiServer.certificateAuthority, token: TestUsers.proxyCallerToken),
                         to: "kubeconfig")
-                    let arguments = flags.merging(local) { _, replaced in replaced }.map { "--\($0.key)=\($0.value)" }
+                    let arguments = try render.proxyArguments(LocalSidecar(
+                        upstream: upstream.upstreamURL, certificate: serving.certificate, privateKey: serving.privateKey,
+                        clientCA: authority.certificate, endpointsPort: endpointsPort))
                     try await using(try await ProxyProcess.start(arguments: arguments + ["--kubeconfig", kubeconfig])) { proxy in
                         func request(
                             _ path: String, as certificate: IssuedCertificate?, method: String? = nil, body: String? = nil,
@@ -307,12 +332,9 @@ struct DeploymentManifestTests {
             let kubeconfig = try workspace.write(
                 ConfigurationFiles.kubeconfig(server: "https://127.0.0.1:\(nobody)", certificateAuthority: authority.certificate, token: "t"),
                 to: "kubeconfig")
-            let local = [
-                "secure-listen-address": "127.0.0.1:0", "upstream": "http://127.0.0.1:\(nobody)/",
-                "tls-cert-file": serving.certificate, "tls-private-key-file": serving.privateKey,
-                "proxy-endpoints-port": String(endpointsPort),
-            ]
-            let arguments = flags.merging(local) { _, replaced in replaced }.map { "--\($0.key)=\($0.value)" }
+            let arguments = try render.proxyArguments(LocalSidecar(
+                upstream: "http://127.0.0.1:\(nobody)/", certificate: serving.certificate, privateKey: serving.privateKey,
+                endpointsPort: endpointsPort))
             try await using(try await ProxyProcess.start(arguments: arguments + ["--kubeconfig", kubeconfig])) { proxy in
                 func get(_ path: String) async throws -> CurlResponse {
                     try await Curl.perform(CurlRequest(url: "https://127.0.0.1:\(endpointsPort)\(path)", maxTime: .seconds(10)))

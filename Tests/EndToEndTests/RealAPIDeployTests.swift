@@ -7,15 +7,18 @@ import Yams
 @Suite("Real API server: deploy/ applied", RealAPIServer.tier, .serialized, .timeLimit(.minutes(10)))
 struct RealAPIDeployTests {
     /// The CustomResourceDefinitions the overlays need, reduced to what `kubectl apply` validates:
-    /// cert-manager's Issuer and Certificate, with any content.
-    static let customResources = ["Issuer": "issuers", "Certificate": "certificates"].map { kind, plural in
+    /// cert-manager's Issuer and Certificate and the Prometheus Operator's ServiceMonitor, with any content.
+    static let customResources = [
+        ("Issuer", "issuers", "cert-manager.io"), ("Certificate", "certificates", "cert-manager.io"),
+        ("ServiceMonitor", "servicemonitors", "monitoring.coreos.com"),
+    ].map { kind, plural, group in
         """
         apiVersion: apiextensions.k8s.io/v1
         kind: CustomResourceDefinition
         metadata:
-          name: \(plural).cert-manager.io
+          name: \(plural).\(group)
         spec:
-          group: cert-manager.io
+          group: \(group)
           names: {kind: \(kind), listKind: \(kind)List, plural: \(plural), singular: \(kind.lowercased())}
           scope: Namespaced
           versions:
@@ -30,8 +33,11 @@ struct RealAPIDeployTests {
     /// Applies what every overlay needs besides itself: the reduced CRDs and the scrapers' namespaces.
     static func prepare(_ api: RealAPIServer) async throws {
         try await api.apply(customResources)
-        try await api.kubectl(["wait", "--for=condition=Established", "crd/issuers.cert-manager.io", "crd/certificates.cert-manager.io", "--timeout=60s"])
-        for namespace in ["parca", "alloy"] {
+        try await api.kubectl([
+            "wait", "--for=condition=Established", "crd/issuers.cert-manager.io", "crd/certificates.cert-manager.io",
+            "crd/servicemonitors.monitoring.coreos.com", "--timeout=60s",
+        ])
+        for namespace in ["parca", "alloy", "monitoring"] {
             try await api.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \(namespace)\n")
         }
     }
@@ -66,6 +72,40 @@ struct RealAPIDeployTests {
             try await Self.expectApplied(render, in: api)
             try await Self.expectServing(as: "team-a", render: render, api: api)
             try await Self.expectServing(as: "example-system", render: try await RenderedManifests.render("base"), api: api)
+        }
+    }
+
+    @Test("prometheus overlay: the Prometheus ServiceAccount it binds scrapes the proxy's /metrics on the listener the Service exposes, another ServiceAccount 403")
+    func metricsScrape() async throws {
+        let api = try await RealAPIServer.shared()
+        try await Self.prepare(api)
+        try await api.kubectl(["apply", "-k", PackagePaths.root.appendingPathComponent("deploy/overlays/prometheus").path])
+        try await api.createServiceAccounts(["prometheus-k8s", "not-prometheus"], in: "monitoring")
+        let prometheus = try await api.token(serviceAccount: "prometheus-k8s", namespace: "monitoring")
+        let other = try await api.token(serviceAccount: "not-prometheus", namespace: "monitoring")
+        let render = try await RenderedManifests.render("overlays/prometheus")
+        try await RealAPIProxy.run(
+            api: api, serviceAccount: "controller-manager", namespace: "example-system",
+            arguments: { upstream, workspace in
+                let authority = try await TestCertificateAuthority.create(in: workspace, name: "ca")
+                let serving = try await authority.issueServingCertificate(file: "tls", service: "controller-manager-pprof", namespace: "example-system")
+                return try render.proxyArguments(LocalSidecar(
+                    upstream: upstream.upstreamURL, certificate: serving.certificate, privateKey: serving.privateKey,
+                    endpointsPort: try FreePort.find()))
+            },
+            secrets: [prometheus, other]
+        ) { proxy in
+            let marker = "metrics listener serving /metrics on 127.0.0.1:"
+            let line = try await proxy.proxy.process.waitForLine(containing: marker, in: .stderr, timeout: .seconds(10))
+            let port = try #require(line.range(of: marker).flatMap { Int(line[$0.upperBound...].prefix(while: \.isNumber)) })
+            func scrape(_ token: String) async throws -> CurlResponse {
+                try await Curl.perform(CurlRequest(url: "https://127.0.0.1:\(port)/metrics", bearerToken: token))
+            }
+            let scraped = try await scrape(prometheus)
+            #expect(scraped.status == 200, "\(scraped.summary)")
+            #expect(scraped.bodyText.contains("# TYPE pprof_rbac_proxy_"), "Prometheus text")
+            let refused = try await scrape(other)
+            #expect(refused.status == 403, "\(refused.summary)")
         }
     }
 
@@ -104,23 +144,14 @@ struct RealAPIDeployTests {
         try await api.createServiceAccounts(["outsider"], in: namespace)
         let outsider = try await api.token(serviceAccount: "outsider", namespace: namespace)
         let reader = try api.readerToken()
-        let rendered = try render.proxyFlags()
         try await RealAPIProxy.run(
             api: api, serviceAccount: "controller-manager", namespace: namespace,
             arguments: { upstream, workspace in
-                // What only a pod has (its ports, the mounted Secret and ConfigMap) is replaced by
-                // this machine's; every other rendered flag is kept.
                 let authority = try await TestCertificateAuthority.create(in: workspace, name: "ca")
                 let serving = try await authority.issueServingCertificate(file: "tls", service: "controller-manager-pprof", namespace: namespace)
-                var local = [
-                    "secure-listen-address": "127.0.0.1:0", "upstream": upstream.upstreamURL,
-                    "tls-cert-file": serving.certificate, "tls-private-key-file": serving.privateKey,
-                    "proxy-endpoints-port": String(try FreePort.find()),
-                ]
-                if rendered["client-ca-file"] != nil {
-                    local["client-ca-file"] = authority.certificate
-                }
-                return rendered.merging(local) { _, replaced in replaced }.map { "--\($0.key)=\($0.value)" }
+                return try render.proxyArguments(LocalSidecar(
+                    upstream: upstream.upstreamURL, certificate: serving.certificate, privateKey: serving.privateKey,
+                    clientCA: authority.certificate, endpointsPort: try FreePort.find()))
             },
             secrets: [outsider, reader]
         ) { proxy in

@@ -75,17 +75,13 @@ struct RealAPIDocsTests {
                 // No controller manager runs here to make each namespace's `default` ServiceAccount.
                 try await api.createServiceAccounts(["default"], in: "example-system")
                 let render = try await RenderedManifests.render("base")
-                let rendered = try render.proxyFlags()
                 try await RealAPIProxy.run(
                     api: api, serviceAccount: "controller-manager", namespace: "example-system",
                     arguments: { upstream, _ in
-                        // The pod: the rendered flags, the Secret's files, this machine's ports.
-                        let local = [
-                            "secure-listen-address": "127.0.0.1:0", "upstream": upstream.upstreamURL,
-                            "tls-cert-file": checkout.path("certs/out/tls.crt"), "tls-private-key-file": checkout.path("certs/out/tls.key"),
-                            "proxy-endpoints-port": String(try FreePort.find()),
-                        ]
-                        return rendered.merging(local) { _, replaced in replaced }.map { "--\($0.key)=\($0.value)" }
+                        // The pod: the rendered flags with the Secret's files made above.
+                        try render.proxyArguments(LocalSidecar(
+                            upstream: upstream.upstreamURL, certificate: checkout.path("certs/out/tls.crt"),
+                            privateKey: checkout.path("certs/out/tls.key"), endpointsPort: try FreePort.find()))
                     }
                 ) { proxy in
                     let results = try await DocumentedBlock.run(

@@ -90,3 +90,34 @@ struct RenderedManifests {
         return [name, "\(name).\(namespace)", "\(name).\(namespace).svc", "\(name).\(namespace).svc.cluster.local"]
     }
 }
+
+/// Where a test runs the rendered sidecar: what only a pod has, replaced by this machine's.
+struct LocalSidecar: Sendable {
+    let upstream: String
+    let certificate: String
+    let privateKey: String
+    /// Replaces the rendered `--client-ca-file` (the mounted ConfigMap), where there is one.
+    var clientCA: String? = nil
+    var endpointsPort: Int
+}
+
+extension RenderedManifests {
+    /// The rendered sidecar's arguments with what only a pod has (its ports, the mounted Secret
+    /// and ConfigMap, the upstream on its loopback) replaced by `local`; every other flag is kept
+    /// as it is. The listeners are on loopback; the metrics listener's port is in its log line.
+    func proxyArguments(_ local: LocalSidecar) throws -> [String] {
+        let rendered = try proxyFlags()
+        var replaced = [
+            "secure-listen-address": "127.0.0.1:0", "upstream": local.upstream,
+            "tls-cert-file": local.certificate, "tls-private-key-file": local.privateKey,
+            "proxy-endpoints-port": String(local.endpointsPort),
+        ]
+        if rendered["metrics-bind-address"] != nil {
+            replaced["metrics-bind-address"] = "127.0.0.1:0"
+        }
+        if rendered["client-ca-file"] != nil, let clientCA = local.clientCA {
+            replaced["client-ca-file"] = clientCA
+        }
+        return rendered.merging(replaced) { _, replacement in replacement }.map { "--\($0.key)=\($0.value)" }
+    }
+}
