@@ -40,6 +40,11 @@ public enum ProxyApplication {
                 clientCertificateAuthority: configuration.clientCAFile == nil ? nil : clientCertificateAuthority,
                 logger: logger
             )
+            let allowed = gate.pathPolicy.allowed.map(\.description).joined(separator: ", ")
+            let ignored = gate.pathPolicy.ignored.map(\.description).joined(separator: ", ")
+            logger.info(
+                "proxying \(allowed) to authorized callers\(ignored.isEmpty ? "" : "; \(ignored) without authorization"); any other path is 404 (--allow-paths)"
+            )
             let requestHandlers = ProxyRequestHandlers(
                 gate: gate,
                 captureScheduler: CaptureScheduler(configuration: .init(

@@ -47,7 +47,7 @@ struct RealAPIDeployTests {
         let api = try await RealAPIServer.shared()
         try await Self.prepare(api)
         let path = PackagePaths.root.appendingPathComponent("deploy/\(folder)").path
-        try await api.kubectl(["apply", "-k", path])
+        try await api.apply(kustomization: path)
         let render = try await RenderedManifests.render(folder)
         try await Self.expectApplied(render, in: api)
     }
@@ -56,7 +56,7 @@ struct RealAPIDeployTests {
     func identity() async throws {
         let api = try await RealAPIServer.shared()
         try await Self.prepare(api)
-        try await api.kubectl(["apply", "-k", PackagePaths.root.appendingPathComponent("deploy/base").path])
+        try await api.apply(kustomization: PackagePaths.root.appendingPathComponent("deploy/base").path)
         try await Self.expectServing(as: "example-system", render: try await RenderedManifests.render("base"), api: api)
     }
 
@@ -66,8 +66,8 @@ struct RealAPIDeployTests {
         try await Self.prepare(api)
         try await using(try TestWorkspace()) { workspace in
             let mine = try DeploymentManifestTests.documentedKustomization(in: workspace)
-            try await api.kubectl(["apply", "-k", PackagePaths.root.appendingPathComponent("deploy/base").path])
-            try await api.kubectl(["apply", "-k", mine])
+            try await api.apply(kustomization: PackagePaths.root.appendingPathComponent("deploy/base").path)
+            try await api.apply(kustomization: mine)
             let render = try await RenderedManifests.render(mine)
             try await Self.expectApplied(render, in: api)
             try await Self.expectServing(as: "team-a", render: render, api: api)
@@ -79,7 +79,7 @@ struct RealAPIDeployTests {
     func metricsScrape() async throws {
         let api = try await RealAPIServer.shared()
         try await Self.prepare(api)
-        try await api.kubectl(["apply", "-k", PackagePaths.root.appendingPathComponent("deploy/overlays/prometheus").path])
+        try await api.apply(kustomization: PackagePaths.root.appendingPathComponent("deploy/overlays/prometheus").path)
         try await api.createServiceAccounts(["prometheus-k8s", "not-prometheus"], in: "monitoring")
         let prometheus = try await api.token(serviceAccount: "prometheus-k8s", namespace: "monitoring")
         let other = try await api.token(serviceAccount: "not-prometheus", namespace: "monitoring")

@@ -84,6 +84,6 @@ extension RealAPIServer {
 
     /// Applies deploy/'s ClusterRole pprof-reader alone.
     func applyPprofReaderRole() async throws {
-        try await kubectl(["apply", "-f", PackagePaths.root.appendingPathComponent("deploy/base/pprof-reader-role.yaml").path])
+        try await apply(file: PackagePaths.root.appendingPathComponent("deploy/base/pprof-reader-role.yaml").path)
     }
 }

@@ -98,12 +98,34 @@ final class RealAPIServer: TestResource, @unchecked Sendable {
         return result.stdout.joined(separator: "\n")
     }
 
-    /// Applies `manifests` (YAML) as admin.
+    /// Applies `manifests` (YAML) as admin. Tests running at once may apply the same object (a
+    /// shared role, a namespace): losing such a race (AlreadyExists, a conflict) is tried again.
     func apply(_ manifests: String) async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("manifests-\(UUID().uuidString).yaml")
         try Data(manifests.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        try await kubectl(["apply", "-f", file.path])
+        try await applyRetryingRaces(["apply", "-f", file.path])
+    }
+
+    /// `kubectl apply -k folder` as admin, tried again after a lost race as `apply` is.
+    func apply(kustomization folder: String) async throws {
+        try await applyRetryingRaces(["apply", "-k", folder])
+    }
+
+    /// `kubectl apply -f file` as admin, tried again after a lost race as `apply` is.
+    func apply(file: String) async throws {
+        try await applyRetryingRaces(["apply", "-f", file])
+    }
+
+    private func applyRetryingRaces(_ arguments: [String]) async throws {
+        for attempt in 1...5 {
+            do {
+                try await kubectl(arguments)
+                return
+            } catch let error as EndToEndError where attempt < 5 && ["AlreadyExists", "the object has been modified"].contains(where: error.description.contains) {
+                continue
+            }
+        }
     }
 
     /// A token for ServiceAccount `namespace/name` from TokenRequest (`kubectl create token`).
