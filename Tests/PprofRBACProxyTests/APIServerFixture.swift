@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// One captured exchange from `../shared/fixtures/apiserver/`: the request a client sent and the server's answer.
+/// One captured exchange from `Tests/Fixtures/apiserver/` (scripts/capture-apiserver-fixtures): the
+/// request a client sent and the real API server's answer.
 struct APIServerFixture: Sendable, CustomTestStringConvertible {
     /// The request body: JSON, or raw text when the capture is a deliberately broken request.
     enum RequestBody: Sendable {
@@ -18,10 +19,10 @@ struct APIServerFixture: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    /// `<package root>/../shared/fixtures/apiserver`; the package root is three levels above this file.
+    /// `Tests/Fixtures/apiserver`, beside this file's folder.
     static let directory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/fixtures/apiserver").standardizedFileURL
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/apiserver").standardizedFileURL
 
     /// The names (without `.json`) of every fixture file, sorted.
     static var allNames: [String] {
@@ -33,7 +34,7 @@ struct APIServerFixture: Sendable, CustomTestStringConvertible {
     static func named(_ name: String) throws -> APIServerFixture {
         let url = directory.appendingPathComponent("\(name).json")
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw FixtureError("API server fixture \(url.path) is missing: the tests expect ../shared/fixtures/apiserver beside the package")
+            throw FixtureError("API server fixture \(url.path) is missing (scripts/capture-apiserver-fixtures writes them)")
         }
         guard let exchange = try JSONSerialization.jsonObject(with: data) as? [String: Any],
             let request = exchange["request"] as? [String: Any],

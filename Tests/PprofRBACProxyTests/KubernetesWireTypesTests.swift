@@ -55,7 +55,7 @@ struct KubernetesWireTypesTests {
         let status = try tokenReviewStatus("tokenreview-serviceaccount-valid")
         #expect(status.authenticated == true)
         #expect(status.user?.username == "system:serviceaccount:default:no-delegator")
-        #expect(status.user?.uid == "ffc93cfe-1f2c-4d33-9397-a7c01bbd2cdf")
+        #expect(status.user?.uid == "a3ba8018-917f-4542-b607-0d36ff42a14d")
         #expect(
             status.user?.groups == ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"]
         )

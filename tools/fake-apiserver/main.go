@@ -1,6 +1,6 @@
 // Command fake-apiserver is a stand-in Kubernetes API server for end-to-end tests. Over HTTPS it
 // answers TokenReview and SubjectAccessReview creates with the shapes a real kube-apiserver
-// (v1.20, RBAC) returns; see ../../shared/fixtures/apiserver for the captured exchanges.
+// (v1.20, RBAC) returns; see ../../Tests/Fixtures/apiserver for the captured exchanges.
 //
 // Test control endpoints (same server, no authentication):
 //

@@ -15,14 +15,15 @@ import (
 	"time"
 )
 
-// fixturesDir holds the captured kube-apiserver exchanges; override with FIXTURES_DIR.
+// fixturesDir holds the captured kube-apiserver exchanges (Tests/Fixtures/apiserver, written by
+// scripts/capture-apiserver-fixtures); override with FIXTURES_DIR.
 func fixturesDir(t *testing.T) string {
 	dir := os.Getenv("FIXTURES_DIR")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "fixtures", "apiserver")
+		dir = filepath.Join("..", "..", "Tests", "Fixtures", "apiserver")
 	}
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("fixtures not found at %s (set FIXTURES_DIR): %v", dir, err)
+		t.Fatalf("fixtures not found at %s (set FIXTURES_DIR): %v", dir, err)
 	}
 	return dir
 }
@@ -76,19 +77,22 @@ func fixtureServer(t *testing.T, dir string) *server {
 	s := &server{callerToken: "caller", mode: reviewMode{name: modeNormal}, users: map[string]user{
 		"alice-ca1a8797a6642156924db5306eb46ab1": {Username: "alice", UID: "uid-alice", Groups: []string{"pprof-users", "system:authenticated"}},
 	}, rules: []rule{{User: "alice", Paths: []string{"/debug/pprof", "/debug/pprof/*"}, Verbs: []string{"get"}}}}
-	serviceAccounts := map[string]user{
-		"tokenreview-audience-match.json": {Username: "system:serviceaccount:default:pprof-proxy", UID: "612f4970-2331-4be0-a630-c4847d97799b",
-			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"}, Audiences: []string{"pprof-rbac-proxy"}},
-		"tokenreview-serviceaccount-valid.json": {Username: "system:serviceaccount:default:no-delegator", UID: "ffc93cfe-1f2c-4d33-9397-a7c01bbd2cdf",
-			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"}},
-	}
-	for file, account := range serviceAccounts {
+	// The ServiceAccounts whose tokens were reviewed, as the captured API server answered for them.
+	for _, file := range []string{"tokenreview-audience-match.json", "tokenreview-serviceaccount-valid.json"} {
 		var captured struct {
 			Request struct {
 				Body struct {
 					Spec tokenReviewSpec `json:"spec"`
 				} `json:"body"`
 			} `json:"request"`
+			Response struct {
+				Body struct {
+					Status struct {
+						User      user     `json:"user"`
+						Audiences []string `json:"audiences"`
+					} `json:"status"`
+				} `json:"body"`
+			} `json:"response"`
 		}
 		data, err := os.ReadFile(filepath.Join(dir, file))
 		if err != nil {
@@ -96,6 +100,10 @@ func fixtureServer(t *testing.T, dir string) *server {
 		}
 		if err := json.Unmarshal(data, &captured); err != nil {
 			t.Fatal(err)
+		}
+		account := captured.Response.Body.Status.User
+		if audiences := captured.Response.Body.Status.Audiences; len(audiences) == 1 && audiences[0] != "https://kubernetes.default.svc.cluster.local" {
+			account.Audiences = audiences
 		}
 		s.users[captured.Request.Body.Spec.Token] = account
 	}
@@ -126,7 +134,7 @@ func TestAnswersLikeTheCapturedAPIServer(t *testing.T) {
 			}
 			request := httptest.NewRequest(http.MethodPost, captured.Request.Path, strings.NewReader(captured.requestBody()))
 			request.Header.Set("Content-Type", "application/json")
-			request.Header.Set("User-Agent", "curl/7.88.1")
+			request.Header.Set("User-Agent", captured.Request.Headers["User-Agent"])
 			switch {
 			case strings.Contains(name, "caller-unauthenticated"):
 			case strings.Contains(name, "caller-bad-token"):
