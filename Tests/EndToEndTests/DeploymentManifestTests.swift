@@ -235,27 +235,32 @@ struct DeploymentManifestTests {
     @Test("the components compose: base with all five renders, each adding its part")
     func componentsCompose() async throws {
         try await using(try TestWorkspace()) { workspace in
-            // kustomize takes only relative paths: climb from the workspace to / and down again.
-            let up = String(repeating: "../", count: workspace.directory.standardizedFileURL.pathComponents.count - 1)
-            let deploy = up + PackagePaths.root.appendingPathComponent("deploy").standardizedFileURL.path.dropFirst()
-            try workspace.write(
-                """
-                apiVersion: kustomize.config.k8s.io/v1beta1
-                kind: Kustomization
-                resources:
-                  - \(deploy)/base
-                components:
-                \(Self.overlays.map { "  - \(deploy)/components/\($0)" }.joined(separator: "\n"))
-
-                """,
-                to: "kustomization.yaml")
-            let render = try await RenderedManifests.render(workspace.directory.path)
+            let render = try await RenderedManifests.render(try Self.allComponents(in: workspace))
             #expect(try render.proxyFlags()["client-ca-file"] != nil)
             #expect(render.all(kind: "Certificate").count == 2)
             #expect(try render.one(kind: "ConfigMap", name: "parca-pprof-rbac-proxy")["metadata"]?["namespace"]?.string == "parca")
             #expect(try render.one(kind: "ConfigMap", name: "alloy-pprof-rbac-proxy")["metadata"]?["namespace"]?.string == "alloy")
             #expect(render.all(kind: "ServiceMonitor").count == 1)
         }
+    }
+
+    /// A kustomization in `workspace` of base with every component; returns its folder.
+    static func allComponents(in workspace: TestWorkspace) throws -> String {
+        // kustomize takes only relative paths: climb from the workspace to / and down again.
+        let up = String(repeating: "../", count: workspace.directory.standardizedFileURL.pathComponents.count - 1)
+        let deploy = up + PackagePaths.root.appendingPathComponent("deploy").standardizedFileURL.path.dropFirst()
+        try workspace.write(
+            """
+            apiVersion: kustomize.config.k8s.io/v1beta1
+            kind: Kustomization
+            resources:
+              - \(deploy)/base
+            components:
+            \(overlays.map { "  - \(deploy)/components/\($0)" }.joined(separator: "\n"))
+
+            """,
+            to: "kustomization.yaml")
+        return workspace.directory.path
     }
 
     @Test("the mtls overlay's sidecar arguments run the real proxy, and the rendered pprof-reader grants get, and post on symbol only")

@@ -52,6 +52,17 @@ struct RealAPIDeployTests {
         try await Self.expectApplied(render, in: api)
     }
 
+    @Test("every component together applies, and each namespaced object is where the manifests say")
+    func allComponentsApplied() async throws {
+        let api = try await RealAPIServer.shared()
+        try await Self.prepare(api)
+        try await using(try TestWorkspace()) { workspace in
+            let folder = try DeploymentManifestTests.allComponents(in: workspace)
+            try await api.apply(kustomization: folder)
+            try await Self.expectApplied(try await RenderedManifests.render(folder), in: api)
+        }
+    }
+
     @Test("as the ServiceAccount the manifests create, the proxy may review: a reader bound through pprof-reader 200, an unbound ServiceAccount 403, no token 401")
     func identity() async throws {
         let api = try await RealAPIServer.shared()

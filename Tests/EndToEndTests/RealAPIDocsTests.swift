@@ -60,7 +60,7 @@ struct RealAPIDocsTests {
         }
     }
 
-    @Test("docs/deployment.md on a fresh cluster: the serving certificate from certs/, then 'Check it' (a token without the binding gets 403; rollout and port-forward stood in for)")
+    @Test("docs/deployment.md on a fresh cluster: the serving certificate from certs/, 'Check it' (a token without the binding 403), cert-manager's overlay and mTLS clients (alice's certificate 200); rollout and port-forward stood in for")
     func deploymentWalkthrough() async throws {
         try await using(try await RealAPIServer.start()) { api in
             try await using(try TestWorkspace()) { checkout in
@@ -90,6 +90,33 @@ struct RealAPIDocsTests {
                         environment: admin, directory: checkout.directory)
                     expectAsDocumented(results)
                     #expect(results.last?.documented == "403")
+                }
+
+                // §4 with cert-manager (its CRDs only: no controller issues anything here), then §5.
+                try await RealAPIDeployTests.prepare(api)
+                expectAsDocumented(try await DocumentedBlock.run(
+                    named: ["cert-manager", "mtls-clients"], in: "docs/deployment.md", environment: admin, directory: checkout.directory))
+                _ = try await api.kubectl(["-n", "example-system", "get", "certificate.cert-manager.io/pprof-rbac-proxy-serving", "configmap/pprof-rbac-proxy-client-ca"])
+                let mtls = try await RenderedManifests.render("overlays/mtls")
+                try await RealAPIProxy.run(
+                    api: api, serviceAccount: "controller-manager", namespace: "example-system",
+                    arguments: { upstream, _ in
+                        // The pod: the Secret's and the ConfigMap's files, as the docs made them.
+                        try mtls.proxyArguments(LocalSidecar(
+                            upstream: upstream.upstreamURL, certificate: checkout.path("certs/out/tls.crt"),
+                            privateKey: checkout.path("certs/out/tls.key"), clientCA: checkout.path("certs/out/ca.crt"),
+                            endpointsPort: try FreePort.find()))
+                    }
+                ) { proxy in
+                    // alice's certificate says O=pprof-readers, which deploy/base binds to pprof-reader.
+                    let alice = IssuedCertificate(
+                        certificate: checkout.path("certs/out/client-alice.crt"), privateKey: checkout.path("certs/out/client-alice.key"))
+                    let withCertificate = try await Curl.perform(CurlRequest(
+                        url: proxy.proxy.baseURL + "/debug/pprof/heap", caCertificate: checkout.path("certs/out/ca.crt"), clientCertificate: alice,
+                        resolve: []))
+                    #expect(withCertificate.status == 200, "\(withCertificate.summary)")
+                    let without = try await Curl.perform(CurlRequest(url: proxy.proxy.baseURL + "/debug/pprof/heap", caCertificate: checkout.path("certs/out/ca.crt")))
+                    #expect(without.status == 401)
                 }
             }
         }

@@ -58,7 +58,8 @@ final class PprofServerProcess {
             try process.run()
         }
         let marker = "listening on 127.0.0.1:"
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Only a deadline for a server that never starts: a loaded machine may take a while to run it.
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let text = output.withLockedValue { $0 }
             if let range = text.range(of: marker), let port = Int(text[range.upperBound...].prefix(while: \.isNumber)) {
