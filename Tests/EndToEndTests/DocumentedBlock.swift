@@ -8,11 +8,15 @@ enum DocumentedBlock {
     static func text(named name: String, in document: String) throws -> String {
         let path = PackagePaths.root.appendingPathComponent(document)
         let lines = try String(contentsOf: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-        guard let marker = lines.firstIndex(where: { $0.hasPrefix("<!-- test: \(name)") }),
-            let opening = lines[(marker + 1)...].firstIndex(where: { $0.hasPrefix("```") }),
-            let closing = lines[(opening + 1)...].firstIndex(where: { $0.hasPrefix("```") })
+        func unindented(_ line: Substring) -> Substring { line.drop { $0 == " " } }
+        // Markers and fences may be indented (inside a list); the block's lines lose that indentation.
+        guard let marker = lines.firstIndex(where: { unindented($0).hasPrefix("<!-- test: \(name) ") }),
+            let opening = lines[(marker + 1)...].firstIndex(where: { unindented($0).hasPrefix("```") }),
+            let closing = lines[(opening + 1)...].firstIndex(where: { unindented($0).hasPrefix("```") })
         else { throw EndToEndError("no block <!-- test: \(name) --> followed by a fenced block in \(document)") }
-        return lines[(opening + 1)..<closing].joined(separator: "\n") + "\n"
+        let indentation = lines[opening].count - unindented(lines[opening]).count
+        return lines[(opening + 1)..<closing].map { $0.dropFirst(min(indentation, $0.count - unindented($0).count)) }
+            .joined(separator: "\n") + "\n"
     }
 }
 

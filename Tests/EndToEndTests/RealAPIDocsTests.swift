@@ -25,9 +25,7 @@ struct RealAPIDocsTests {
             let reader = try api.readerToken()
             try await RealAPIProxy.run(
                 api: api, serviceAccount: "proxy", namespace: namespace,
-                arguments: { upstream, _ in
-                    ["--secure-listen-address=127.0.0.1:0", "--upstream=\(upstream.upstreamURL)", "--config-file=\(config)"]
-                },
+                arguments: RealAPIProxy.loopback(["--config-file=\(config)"]),
                 secrets: [nsReader, reader]
             ) { proxy in
                 let statuses = [try await proxy.status(token: nsReader), try await proxy.status(token: reader)]
@@ -70,6 +68,14 @@ struct RealAPIDocsTests {
                 try FileManager.default.createSymbolicLink(
                     atPath: checkout.path("deploy"), withDestinationPath: PackagePaths.root.appendingPathComponent("deploy").path)
                 let admin = ["KUBECONFIG": api.adminKubeconfig]
+                // The pod: the rendered flags with the Secret's (and ConfigMap's) files as the docs make them.
+                func sidecar(_ render: RenderedManifests, clientCA: String? = nil) -> (PprofServer, TestWorkspace) async throws -> [String] {
+                    { upstream, _ in
+                        try render.proxyArguments(LocalSidecar(
+                            upstream: upstream.upstreamURL, certificate: checkout.path("certs/out/tls.crt"),
+                            privateKey: checkout.path("certs/out/tls.key"), clientCA: clientCA, endpointsPort: try FreePort.find()))
+                    }
+                }
                 expectAsDocumented(try await DocumentedBlock.run(
                     named: ["serving-certificate"], in: "docs/deployment.md", environment: admin, directory: checkout.directory))
                 // No controller manager runs here to make each namespace's `default` ServiceAccount.
@@ -77,12 +83,7 @@ struct RealAPIDocsTests {
                 let render = try await RenderedManifests.render("base")
                 try await RealAPIProxy.run(
                     api: api, serviceAccount: "controller-manager", namespace: "example-system",
-                    arguments: { upstream, _ in
-                        // The pod: the rendered flags with the Secret's files made above.
-                        try render.proxyArguments(LocalSidecar(
-                            upstream: upstream.upstreamURL, certificate: checkout.path("certs/out/tls.crt"),
-                            privateKey: checkout.path("certs/out/tls.key"), endpointsPort: try FreePort.find()))
-                    }
+                    arguments: sidecar(render)
                 ) { proxy in
                     let results = try await DocumentedBlock.run(
                         named: ["check-it"], in: "docs/deployment.md", prelude: Self.portForward(to: proxy.proxy.port),
@@ -96,17 +97,14 @@ struct RealAPIDocsTests {
                 try await RealAPIDeployTests.prepare(api)
                 expectAsDocumented(try await DocumentedBlock.run(
                     named: ["cert-manager", "mtls-clients"], in: "docs/deployment.md", environment: admin, directory: checkout.directory))
+                // docs/clients.md, Parca's step 2 (Parca itself, its namespace, installed).
+                expectAsDocumented(try await DocumentedBlock.run(
+                    named: ["parca-ca"], in: "docs/clients.md", environment: admin, directory: checkout.directory))
                 _ = try await api.kubectl(["-n", "example-system", "get", "certificate.cert-manager.io/pprof-rbac-proxy-serving", "configmap/pprof-rbac-proxy-client-ca"])
                 let mtls = try await RenderedManifests.render("overlays/mtls")
                 try await RealAPIProxy.run(
                     api: api, serviceAccount: "controller-manager", namespace: "example-system",
-                    arguments: { upstream, _ in
-                        // The pod: the Secret's and the ConfigMap's files, as the docs made them.
-                        try mtls.proxyArguments(LocalSidecar(
-                            upstream: upstream.upstreamURL, certificate: checkout.path("certs/out/tls.crt"),
-                            privateKey: checkout.path("certs/out/tls.key"), clientCA: checkout.path("certs/out/ca.crt"),
-                            endpointsPort: try FreePort.find()))
-                    }
+                    arguments: sidecar(mtls, clientCA: checkout.path("certs/out/ca.crt"))
                 ) { proxy in
                     // alice's certificate says O=pprof-readers, which deploy/base binds to pprof-reader.
                     let alice = IssuedCertificate(

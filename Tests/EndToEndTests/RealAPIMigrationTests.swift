@@ -26,10 +26,6 @@ struct RealAPIMigrationTests {
         try await api.bind(serviceAccount: "symbolizer", namespace: namespace, to: "migration-kube-rbac-proxy-style", as: "migration-symbolizer")
     }
 
-    static func arguments(_ extra: [String]) -> (PprofServer, TestWorkspace) async throws -> [String] {
-        { upstream, _ in ["--secure-listen-address=127.0.0.1:0", "--upstream=\(upstream.upstreamURL)"] + extra }
-    }
-
     @Test("a sidecar that fronted /metrics: 404 before authentication, nothing forwarded, the startup log naming the paths proxied; --allow-paths=/metrics forwards it again")
     func paths() async throws {
         let api = try await RealAPIServer.shared()
@@ -43,7 +39,7 @@ struct RealAPIMigrationTests {
             #expect(proxy.proxy.process.allOutput.contains("proxying /debug/pprof, /debug/pprof/* to authorized callers; any other path is 404"))
         }
         try await RealAPIProxy.run(
-            api: api, serviceAccount: "proxy", namespace: Self.namespace, arguments: Self.arguments(["--allow-paths=/metrics"]),
+            api: api, serviceAccount: "proxy", namespace: Self.namespace, arguments: RealAPIProxy.loopback(["--allow-paths=/metrics"]),
             secrets: [scraper]
         ) { proxy in
             _ = try await proxy.status("/metrics", token: scraper)
@@ -66,7 +62,7 @@ struct RealAPIMigrationTests {
             #expect(status == 403)
         }
         try await RealAPIProxy.run(
-            api: api, serviceAccount: "proxy", namespace: Self.namespace, arguments: Self.arguments(["--verb-mapping=kube-rbac-proxy"]),
+            api: api, serviceAccount: "proxy", namespace: Self.namespace, arguments: RealAPIProxy.loopback(["--verb-mapping=kube-rbac-proxy"]),
             secrets: [symbolizer]
         ) { proxy in
             let status = try await postSymbol(proxy)

@@ -14,9 +14,7 @@ struct RealAPIOutageTests {
             let newcomer = try await api.token(serviceAccount: "newcomer", namespace: namespace)
             try await RealAPIProxy.run(
                 api: api, serviceAccount: "proxy", namespace: namespace,
-                arguments: { upstream, _ in
-                    ["--secure-listen-address=127.0.0.1:0", "--upstream=\(upstream.upstreamURL)", "--kube-api-timeout=2s"]
-                },
+                arguments: RealAPIProxy.loopback(["--kube-api-timeout=2s"]),
                 secrets: [regular, newcomer]
             ) { proxy in
                 let warm = try await proxy.status(token: regular)

@@ -18,9 +18,7 @@ struct RealAPIProxy: Sendable {
     /// (nor the proxy's own) appeared in the proxy's output.
     static func run(
         api: RealAPIServer, serviceAccount name: String, namespace: String, token: String? = nil,
-        arguments: (PprofServer, TestWorkspace) async throws -> [String] = { upstream, _ in
-            ["--secure-listen-address=127.0.0.1:0", "--upstream=\(upstream.upstreamURL)"]
-        },
+        arguments: (PprofServer, TestWorkspace) async throws -> [String] = loopback(),
         secrets: [String] = [], _ body: (RealAPIProxy) async throws -> Void
     ) async throws {
         var proxyToken = token ?? ""
@@ -40,6 +38,11 @@ struct RealAPIProxy: Sendable {
                 }
             }
         }
+    }
+
+    /// Arguments for a proxy on a loopback port in front of its upstream, and then `extra`.
+    static func loopback(_ extra: [String] = []) -> (PprofServer, TestWorkspace) async throws -> [String] {
+        { upstream, _ in ["--secure-listen-address=127.0.0.1:0", "--upstream=\(upstream.upstreamURL)"] + extra }
     }
 
     /// The status of a GET of `path` through the proxy with `token`.

@@ -25,9 +25,7 @@ struct RealAPITokenTests {
         let wrong = try await api.token(serviceAccount: "reader", namespace: namespace)
         try await RealAPIProxy.run(
             api: api, serviceAccount: "proxy", namespace: namespace,
-            arguments: { upstream, _ in
-                ["--secure-listen-address=127.0.0.1:0", "--upstream=\(upstream.upstreamURL)", "--auth-token-audiences=pprof-rbac-proxy"]
-            },
+            arguments: RealAPIProxy.loopback(["--auth-token-audiences=pprof-rbac-proxy"]),
             secrets: [right, wrong]
         ) { proxy in
             let statuses = [try await proxy.status(token: right), try await proxy.status(token: wrong)]
@@ -45,10 +43,7 @@ struct RealAPITokenTests {
         let token = try await api.token(serviceAccount: "leaving", namespace: namespace)
         try await RealAPIProxy.run(
             api: api, serviceAccount: "proxy", namespace: namespace,
-            arguments: { upstream, _ in
-                ["--secure-listen-address=127.0.0.1:0", "--upstream=\(upstream.upstreamURL)",
-                 "--authentication-token-webhook-cache-ttl=3s"]
-            },
+            arguments: RealAPIProxy.loopback(["--authentication-token-webhook-cache-ttl=3s"]),
             secrets: [token]
         ) { proxy in
             let before = try await proxy.status(token: token)
