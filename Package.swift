@@ -6,7 +6,6 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "pprof-rbac-proxy", targets: ["pprof-rbac-proxy"]),
-        .library(name: "PprofRBACProxy", targets: ["PprofRBACProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -32,9 +31,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            // The release link's function order (Dockerfile, scripts/hot-functions), not a source.
-            exclude: ["hot-functions.order"]
+            ]
         ),
         // What a request asks for, as plain values and with no I/O: path normalization and policy,
         // the authorization questions, the pprof capture a query starts. Fuzzed by RequestPolicyFuzzer.

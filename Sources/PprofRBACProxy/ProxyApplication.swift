@@ -8,9 +8,9 @@ import ServiceLifecycle
 
 /// Builds the proxy from its configuration (files read, Kubernetes client made, authenticators and
 /// authorizers chained) and runs it until SIGTERM or SIGINT.
-public enum ProxyApplication {
+package enum ProxyApplication {
     /// `metrics` is what `/metrics` exports; the executable bootstraps swift-metrics onto its registry.
-    public static func run(_ configuration: ProxyConfiguration, logger: Logger, metrics: ProxyMetrics = ProxyMetrics()) async throws {
+    package static func run(_ configuration: ProxyConfiguration, logger: Logger, metrics: ProxyMetrics = ProxyMetrics()) async throws {
         guard configuration.listenAddress != nil || configuration.insecureListenAddress != nil else {
             throw ConfigurationError.missingFlag(
                 flag: "--secure-listen-address", hint: "no listen address provided, e.g. --secure-listen-address=0.0.0.0:8443"

@@ -3,18 +3,18 @@ import NIOHTTP1
 
 /// Reads the bearer token of a request the way Kubernetes does (`Authorization: Bearer <token>`),
 /// and, when allowed, from `Authorization: Basic base64(anything:<token>)` for `go tool pprof`.
-public enum BearerToken {
+package enum BearerToken {
     /// Longer tokens are refused without asking anyone: no real Kubernetes token comes near this.
-    public static let maximumLength = 16 * 1024
+    package static let maximumLength = 16 * 1024
 
     /// Why the `Authorization` headers cannot be read as credentials at all (answered with 400).
-    public enum HeaderError: Error, Sendable, Hashable {
+    package enum HeaderError: Error, Sendable, Hashable {
         case multipleAuthorizationHeaders
     }
 
     /// The token, or nil when there is none: no header, another scheme, an empty or oversized token,
     /// or, with `acceptingBasic`, a Basic header that is not base64 of UTF-8 `user:token`.
-    public static func extract(from headers: HTTPHeaders, acceptingBasic: Bool = false) throws(HeaderError) -> String? {
+    package static func extract(from headers: HTTPHeaders, acceptingBasic: Bool = false) throws(HeaderError) -> String? {
         let values = headers["authorization"]
         guard values.count <= 1 else { throw .multipleAuthorizationHeaders }
         guard let value = values.first else { return nil }

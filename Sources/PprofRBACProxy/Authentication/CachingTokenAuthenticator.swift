@@ -2,13 +2,13 @@ import Crypto
 
 /// Remembers what a token authenticator said about each token, keyed by an HMAC of the token and
 /// the audiences under a random per-process key, so no token is kept in memory as a cache key.
-public struct CachingTokenAuthenticator: Authenticator {
+package struct CachingTokenAuthenticator: Authenticator {
     /// How long answers are remembered: kube-rbac-proxy's 2 minutes for both by default.
-    public struct TimeToLive: Sendable {
-        public var authenticated: Duration
-        public var unauthenticated: Duration
+    package struct TimeToLive: Sendable {
+        package var authenticated: Duration
+        package var unauthenticated: Duration
 
-        public init(authenticated: Duration = .seconds(120), unauthenticated: Duration = .seconds(120)) {
+        package init(authenticated: Duration = .seconds(120), unauthenticated: Duration = .seconds(120)) {
             self.authenticated = authenticated
             self.unauthenticated = unauthenticated
         }
@@ -20,7 +20,7 @@ public struct CachingTokenAuthenticator: Authenticator {
     private let hmacKey = SymmetricKey(size: .bits256)
     private let cache: ExpiringCache<[UInt8], AuthenticationResult>
 
-    public init(
+    package init(
         wrapping wrapped: any Authenticator, audiences: [String], timeToLive: TimeToLive = TimeToLive(),
         capacity: Int = 32 * 1024, now: @escaping ExpiringCache<[UInt8], AuthenticationResult>.Now = { .now }
     ) {
@@ -30,7 +30,7 @@ public struct CachingTokenAuthenticator: Authenticator {
         self.cache = ExpiringCache(capacity: capacity, now: now)
     }
 
-    public func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
+    package func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
         guard let token = credentials.bearerToken else { return .unauthenticated }
         let timeToLive = self.timeToLive
         let wrapped = self.wrapped

@@ -4,14 +4,14 @@ import X509
 
 /// Authenticates a client certificate verified against `--client-ca-file`: the subject's common
 /// name is the user, its organizations are the groups (as the kube-apiserver's x509 authenticator).
-public struct ClientCertificateAuthenticator: Authenticator {
+package struct ClientCertificateAuthenticator: Authenticator {
     private let authority: ClientCertificateAuthority
 
-    public init(authority: ClientCertificateAuthority) {
+    package init(authority: ClientCertificateAuthority) {
         self.authority = authority
     }
 
-    public func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
+    package func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
         guard let leaf = credentials.clientCertificateChain.first else { return .unauthenticated }
         var verifier = Verifier(rootCertificates: CertificateStore(authority.certificates)) {
             RFC5280Policy()

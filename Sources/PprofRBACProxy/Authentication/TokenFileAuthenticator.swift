@@ -1,14 +1,14 @@
 import RequestPolicy
 
 /// Authenticates bearer tokens listed in a kube-apiserver static token file; the local mode.
-public struct TokenFileAuthenticator: Authenticator {
+package struct TokenFileAuthenticator: Authenticator {
     private let users: [String: UserInfo]
 
-    public init(_ tokenFile: TokenAuthFile) {
+    package init(_ tokenFile: TokenAuthFile) {
         self.users = tokenFile.users
     }
 
-    public func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
+    package func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
         guard let token = credentials.bearerToken, let user = users[token] else { return .unauthenticated }
         return .authenticated(user, origin: DecisionOrigin(.tokenFile))
     }

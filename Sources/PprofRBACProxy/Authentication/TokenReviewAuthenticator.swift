@@ -1,17 +1,17 @@
 import RequestPolicy
 
 /// Authenticates bearer tokens with a Kubernetes TokenReview, checking the token's audiences.
-public struct TokenReviewAuthenticator: Authenticator {
+package struct TokenReviewAuthenticator: Authenticator {
     private let client: any KubernetesReviewClient
     /// `--auth-token-audiences`: sent as `spec.audiences`; the token must be valid for one of them.
-    public let audiences: [String]
+    package let audiences: [String]
 
-    public init(client: any KubernetesReviewClient, audiences: [String]) {
+    package init(client: any KubernetesReviewClient, audiences: [String]) {
         self.client = client
         self.audiences = audiences
     }
 
-    public func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
+    package func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
         guard let token = credentials.bearerToken else { return .unauthenticated }
         let status = try await client.createTokenReview(TokenReviewSpec(token: token, audiences: audiences))
         guard status.authenticated == true, let user = status.user, let name = user.username, !name.isEmpty else {

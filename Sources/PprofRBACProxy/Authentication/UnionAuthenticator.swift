@@ -2,14 +2,14 @@
 ///
 /// When none does and one of them failed, the failure is reported rather than a plain "unauthenticated",
 /// so that an API outage is answered with 503 instead of 401.
-public struct UnionAuthenticator: Authenticator {
-    public let authenticators: [any Authenticator]
+package struct UnionAuthenticator: Authenticator {
+    package let authenticators: [any Authenticator]
 
-    public init(_ authenticators: [any Authenticator]) {
+    package init(_ authenticators: [any Authenticator]) {
         self.authenticators = authenticators
     }
 
-    public func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
+    package func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
         var firstError: (any Error)?
         for authenticator in authenticators {
             do {

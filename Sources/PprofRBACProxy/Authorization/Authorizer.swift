@@ -1,7 +1,7 @@
 import RequestPolicy
 
 /// The answer of an authorizer about one set of attributes.
-public enum AuthorizationDecision: Sendable, Hashable {
+package enum AuthorizationDecision: Sendable, Hashable {
     /// Allowed; `origin` says who allowed it.
     case allowed(origin: DecisionOrigin)
     /// An explicit denial; the reason is for logs only, never for the client.
@@ -11,6 +11,6 @@ public enum AuthorizationDecision: Sendable, Hashable {
 }
 
 /// Decides whether a user may do something. Throws only when it cannot decide.
-public protocol Authorizer: Sendable {
+package protocol Authorizer: Sendable {
     func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision
 }

@@ -2,13 +2,13 @@ import RequestPolicy
 
 /// Remembers authorization decisions keyed by the whole question (user, uid, groups, extra, verb,
 /// path or resource); allowed and not-allowed answers expire separately.
-public struct CachingAuthorizer: Authorizer {
+package struct CachingAuthorizer: Authorizer {
     /// How long decisions are remembered: kube-rbac-proxy's 5 minutes allowed, 30 seconds denied.
-    public struct TimeToLive: Sendable {
-        public var allowed: Duration
-        public var denied: Duration
+    package struct TimeToLive: Sendable {
+        package var allowed: Duration
+        package var denied: Duration
 
-        public init(allowed: Duration = .seconds(300), denied: Duration = .seconds(30)) {
+        package init(allowed: Duration = .seconds(300), denied: Duration = .seconds(30)) {
             self.allowed = allowed
             self.denied = denied
         }
@@ -16,13 +16,13 @@ public struct CachingAuthorizer: Authorizer {
 
     /// Questions whose caller-controlled parts are larger than this are not cached (a DoS guard,
     /// as in k8s.io/apiserver's webhook authorizer).
-    public static let maximumCachedQuestionSize = 10_000
+    package static let maximumCachedQuestionSize = 10_000
 
     private let wrapped: any Authorizer
     private let timeToLive: TimeToLive
     private let cache: ExpiringCache<AuthorizationAttributes, AuthorizationDecision>
 
-    public init(
+    package init(
         wrapping wrapped: any Authorizer, timeToLive: TimeToLive = TimeToLive(), capacity: Int = 8192,
         now: @escaping ExpiringCache<AuthorizationAttributes, AuthorizationDecision>.Now = { .now }
     ) {
@@ -31,7 +31,7 @@ public struct CachingAuthorizer: Authorizer {
         self.cache = ExpiringCache(capacity: capacity, now: now)
     }
 
-    public func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
+    package func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
         guard attributes.approximateSize <= Self.maximumCachedQuestionSize else {
             return try await wrapped.authorize(attributes)
         }

@@ -1,33 +1,33 @@
 import RequestPolicy
 
 /// Allows what the config file's `authorization.static` rules list; has no opinion on anything else.
-public struct StaticAuthorizer: Authorizer {
-    public let rules: [StaticAuthorizationRule]
+package struct StaticAuthorizer: Authorizer {
+    package let rules: [StaticAuthorizationRule]
 
-    public init(rules: [StaticAuthorizationRule]) {
+    package init(rules: [StaticAuthorizationRule]) {
         self.rules = rules
     }
 
-    public func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
+    package func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
         rules.contains { $0.matches(attributes) } ? .allowed(origin: DecisionOrigin(.staticRules)) : .noOpinion
     }
 }
 
 /// One `authorization.static` rule. Empty fields match anything, as in kube-rbac-proxy; unlike it,
 /// `path` is a Go `path.Match` glob and `user.groups` is honoured (the user must be in one of them).
-public struct StaticAuthorizationRule: Sendable, Hashable {
-    public var userName: String
-    public var groups: [String]
-    public var verb: String
-    public var resourceRequest: Bool
-    public var path: PathPattern?
-    public var namespace: String
-    public var apiGroup: String
-    public var resource: String
-    public var subresource: String
-    public var name: String
+package struct StaticAuthorizationRule: Sendable, Hashable {
+    package var userName: String
+    package var groups: [String]
+    package var verb: String
+    package var resourceRequest: Bool
+    package var path: PathPattern?
+    package var namespace: String
+    package var apiGroup: String
+    package var resource: String
+    package var subresource: String
+    package var name: String
 
-    public init(
+    package init(
         userName: String = "", groups: [String] = [], verb: String = "", resourceRequest: Bool = false,
         path: PathPattern? = nil, namespace: String = "", apiGroup: String = "", resource: String = "",
         subresource: String = "", name: String = ""
@@ -44,7 +44,7 @@ public struct StaticAuthorizationRule: Sendable, Hashable {
         self.name = name
     }
 
-    public func matches(_ attributes: AuthorizationAttributes) -> Bool {
+    package func matches(_ attributes: AuthorizationAttributes) -> Bool {
         guard Self.field(userName, allows: attributes.user.name),
             groups.isEmpty || groups.contains(where: attributes.user.groups.contains),
             Self.field(verb, allows: attributes.verb)

@@ -1,14 +1,14 @@
 import RequestPolicy
 
 /// Authorizes with a Kubernetes SubjectAccessReview, as the apiserver's webhook authorizer does.
-public struct SubjectAccessReviewAuthorizer: Authorizer {
+package struct SubjectAccessReviewAuthorizer: Authorizer {
     private let client: any KubernetesReviewClient
 
-    public init(client: any KubernetesReviewClient) {
+    package init(client: any KubernetesReviewClient) {
         self.client = client
     }
 
-    public func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
+    package func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
         let status = try await client.createSubjectAccessReview(SubjectAccessReviewSpec(attributes))
         let origin = DecisionOrigin(.subjectAccessReview)
         if status.allowed && status.denied != true {

@@ -2,14 +2,14 @@ import RequestPolicy
 
 /// Asks each authorizer in turn; the first explicit allow or deny wins, and no opinion from all
 /// of them means not allowed. A failure is reported only when no later authorizer decides.
-public struct UnionAuthorizer: Authorizer {
-    public let authorizers: [any Authorizer]
+package struct UnionAuthorizer: Authorizer {
+    package let authorizers: [any Authorizer]
 
-    public init(_ authorizers: [any Authorizer]) {
+    package init(_ authorizers: [any Authorizer]) {
         self.authorizers = authorizers
     }
 
-    public func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
+    package func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
         var firstError: (any Error)?
         for authorizer in authorizers {
             do {

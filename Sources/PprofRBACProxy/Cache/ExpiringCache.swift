@@ -2,7 +2,7 @@ import DequeModule
 import NIOConcurrencyHelpers
 
 /// How a cached lookup was answered.
-public enum CacheOutcome: Sendable, Hashable {
+package enum CacheOutcome: Sendable, Hashable {
     /// From a stored, unexpired entry.
     case hit
     /// By running the load (or joining a load already running for the same key).
@@ -11,9 +11,9 @@ public enum CacheOutcome: Sendable, Hashable {
 
 /// A size-bounded map whose entries expire; concurrent misses for one key share a single load, and
 /// a load that throws is never stored.
-public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+package final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Reads a monotonic clock; injectable so tests can move time.
-    public typealias Now = @Sendable () -> ContinuousClock.Instant
+    package typealias Now = @Sendable () -> ContinuousClock.Instant
 
     private struct Entry {
         var value: Value
@@ -32,20 +32,20 @@ public final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sen
     private let now: Now
     private let state = NIOLockedValueBox(State())
 
-    public init(capacity: Int, now: @escaping Now = { ContinuousClock.now }) {
+    package init(capacity: Int, now: @escaping Now = { ContinuousClock.now }) {
         precondition(capacity > 0, "an ExpiringCache needs room for at least one entry")
         self.capacity = capacity
         self.now = now
     }
 
     /// The number of stored entries, expired or not.
-    public var count: Int {
+    package var count: Int {
         state.withLockedValue { $0.entries.count }
     }
 
     /// The stored value for `key`, or the result of `load`. `timeToLive` says how long a loaded value
     /// stays valid; `.zero` or less means it is not stored at all.
-    public func value(
+    package func value(
         for key: Key,
         timeToLive: @escaping @Sendable (Value) -> Duration,
         load: @escaping @Sendable () async throws -> Value

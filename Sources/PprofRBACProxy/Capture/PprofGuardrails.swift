@@ -3,15 +3,15 @@ import RequestPolicy
 
 /// The pprof guardrails on a request that passed authorization: capture endpoints take GET or
 /// HEAD without a body, and no capture may run longer than `--max-capture-seconds`.
-public struct PprofGuardrails: Sendable {
-    public let maximumCaptureSeconds: Int
+package struct PprofGuardrails: Sendable {
+    package let maximumCaptureSeconds: Int
 
-    public init(maximumCaptureSeconds: Int) {
+    package init(maximumCaptureSeconds: Int) {
         self.maximumCaptureSeconds = maximumCaptureSeconds
     }
 
     /// The refusal for this request, or nil when it may go on.
-    public func refusal(method: HTTPMethod, target: RequestTarget, headers: HTTPHeaders) -> ProxyError? {
+    package func refusal(method: HTTPMethod, target: RequestTarget, headers: HTTPHeaders) -> ProxyError? {
         guard PprofCapture.isCaptureEndpoint(target.path) else { return nil }
         guard method == .GET || method == .HEAD else {
             return .methodNotAllowed(allowed: ["GET", "HEAD"])

@@ -4,14 +4,14 @@ import Yams
 /// The `--config-file` YAML, in kube-rbac-proxy's format (everything under `authorization:`):
 /// `resourceAttributes`, `rewrites` and `static` rules. Keys are matched as Go's JSON decoding
 /// matches them (exactly, else ignoring case); unlike kube-rbac-proxy, unknown keys are refused.
-public struct ConfigFile: Sendable {
-    public var staticRules: [StaticAuthorizationRule]
+package struct ConfigFile: Sendable {
+    package var staticRules: [StaticAuthorizationRule]
     /// When set, every request is authorized as a question about this resource.
-    public var resourceAttributes: ResourceAttributesTemplate?
+    package var resourceAttributes: ResourceAttributesTemplate?
     /// Where `{{ .Value }}` in `resourceAttributes` comes from; set only with `resourceAttributes`.
-    public var rewrites: AttributeRewrites?
+    package var rewrites: AttributeRewrites?
 
-    public init(
+    package init(
         staticRules: [StaticAuthorizationRule] = [], resourceAttributes: ResourceAttributesTemplate? = nil,
         rewrites: AttributeRewrites? = nil
     ) {
@@ -21,14 +21,14 @@ public struct ConfigFile: Sendable {
     }
 
     /// Reads and validates a config file.
-    public static func load(path: String) throws(ConfigurationError) -> ConfigFile {
+    package static func load(path: String) throws(ConfigurationError) -> ConfigFile {
         let text = try ConfigurationError.readText(flag: "--config-file", path: path)
         return try parse(text, source: path)
     }
 
     /// Parses and validates config-file YAML; `source` names it in errors. An empty file, or one
     /// without `authorization:`, is valid and configures nothing.
-    public static func parse(_ yaml: String, source: String) throws(ConfigurationError) -> ConfigFile {
+    package static func parse(_ yaml: String, source: String) throws(ConfigurationError) -> ConfigFile {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)

@@ -1,5 +1,5 @@
 /// Why the proxy cannot start with the configuration it was given; every case says what to fix.
-public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
     case missingFlag(flag: String, hint: String)
     case invalidFlag(flag: String, value: String, reason: String)
     case unreadableFile(flag: String, path: String, reason: String)
@@ -19,7 +19,7 @@ public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertib
     /// Neither `--secure-listen-address` nor `--insecure-listen-address`.
     case noListenAddress
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .missingFlag(let flag, let hint):
             "\(flag) is required: \(hint)"

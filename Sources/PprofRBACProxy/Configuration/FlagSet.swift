@@ -1,7 +1,7 @@
 /// One flag a command line accepts, described the way spf13/pflag describes it.
-public struct FlagDefinition: Sendable {
+package struct FlagDefinition: Sendable {
     /// The Go type behind a flag: how its text is parsed and whether it needs a value.
-    public enum Kind: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         /// `--flag` means true; `--flag=false` (Go's `strconv.ParseBool`); never the next argument.
         case bool
         case string
@@ -46,14 +46,14 @@ public struct FlagDefinition: Sendable {
         }
     }
 
-    public let name: String
+    package let name: String
     /// The one-letter `-x` form, if any.
-    public let shorthand: Character?
-    public let kind: Kind
-    public let defaultValue: FlagValue
-    public let usage: String
+    package let shorthand: Character?
+    package let kind: Kind
+    package let defaultValue: FlagValue
+    package let usage: String
 
-    public init(_ name: String, shorthand: Character? = nil, kind: Kind, default defaultValue: FlagValue, usage: String) {
+    package init(_ name: String, shorthand: Character? = nil, kind: Kind, default defaultValue: FlagValue, usage: String) {
         self.name = name
         self.shorthand = shorthand
         self.kind = kind
@@ -63,7 +63,7 @@ public struct FlagDefinition: Sendable {
 }
 
 /// A flag's value after parsing, or its default.
-public enum FlagValue: Sendable, Hashable {
+package enum FlagValue: Sendable, Hashable {
     case bool(Bool)
     case string(String)
     case strings([String])
@@ -74,59 +74,59 @@ public enum FlagValue: Sendable, Hashable {
 
 /// What a command line said: the flags that were given (with their final values) and the
 /// positional arguments, in order.
-public struct ParsedFlags: Sendable {
+package struct ParsedFlags: Sendable {
     private let definitions: [String: FlagDefinition]
     /// Final values of the flags that were given, by name.
-    public private(set) var givenValues: [String: FlagValue] = [:]
+    package private(set) var givenValues: [String: FlagValue] = [:]
     /// The names of the flags that were given, in the order of their first use.
-    public private(set) var givenNames: [String] = []
-    public fileprivate(set) var positionalArguments: [String] = []
+    package private(set) var givenNames: [String] = []
+    package fileprivate(set) var positionalArguments: [String] = []
 
     fileprivate init(definitions: [String: FlagDefinition]) {
         self.definitions = definitions
     }
 
-    public func isGiven(_ name: String) -> Bool {
+    package func isGiven(_ name: String) -> Bool {
         givenValues[name] != nil
     }
 
     /// The given value, else the default.
-    public func value(_ name: String) -> FlagValue? {
+    package func value(_ name: String) -> FlagValue? {
         givenValues[name] ?? definitions[name]?.defaultValue
     }
 
-    public func bool(_ name: String) -> Bool {
+    package func bool(_ name: String) -> Bool {
         if case .bool(let value) = value(name) { return value }
         return false
     }
 
-    public func string(_ name: String) -> String {
+    package func string(_ name: String) -> String {
         if case .string(let value) = value(name) { return value }
         return ""
     }
 
     /// The string, or nil when it is empty.
-    public func nonEmptyString(_ name: String) -> String? {
+    package func nonEmptyString(_ name: String) -> String? {
         let value = string(name)
         return value.isEmpty ? nil : value
     }
 
-    public func strings(_ name: String) -> [String] {
+    package func strings(_ name: String) -> [String] {
         if case .strings(let value) = value(name) { return value }
         return []
     }
 
-    public func int(_ name: String) -> Int {
+    package func int(_ name: String) -> Int {
         if case .int(let value) = value(name) { return value }
         return 0
     }
 
-    public func double(_ name: String) -> Double {
+    package func double(_ name: String) -> Double {
         if case .double(let value) = value(name) { return value }
         return 0
     }
 
-    public func duration(_ name: String) -> Duration {
+    package func duration(_ name: String) -> Duration {
         if case .duration(let value) = value(name) { return value }
         return .zero
     }
@@ -148,12 +148,12 @@ public struct ParsedFlags: Sendable {
 /// component use it): `--flag=value` and `--flag value`; boolean flags as `--flag` or `--flag=false`
 /// but never `--flag false`; one-letter shorthands (`-v=3`, `-v 3`, `-v3`); flags and positional
 /// arguments interspersed; `--` ends the flags; `_` in a flag name is read as `-`.
-public struct FlagSet: Sendable {
-    public let definitions: [FlagDefinition]
+package struct FlagSet: Sendable {
+    package let definitions: [FlagDefinition]
     private let byName: [String: FlagDefinition]
     private let byShorthand: [Character: FlagDefinition]
 
-    public init(_ definitions: [FlagDefinition]) {
+    package init(_ definitions: [FlagDefinition]) {
         self.definitions = definitions
         self.byName = Dictionary(definitions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.byShorthand = Dictionary(
@@ -162,13 +162,13 @@ public struct FlagSet: Sendable {
         )
     }
 
-    public func definition(named name: String) -> FlagDefinition? {
+    package func definition(named name: String) -> FlagDefinition? {
         byName[name]
     }
 
     /// Parses the arguments (without the program name). Fails on the first unknown flag, missing
     /// value or value that does not parse; positional arguments are collected, not refused.
-    public func parse(_ arguments: [String]) throws(ConfigurationError) -> ParsedFlags {
+    package func parse(_ arguments: [String]) throws(ConfigurationError) -> ParsedFlags {
         var parsed = ParsedFlags(definitions: byName)
         var remaining = arguments[...]
         while let argument = remaining.popFirst() {
@@ -297,7 +297,7 @@ public struct FlagSet: Sendable {
 
     /// Usage in pflag's notation (`  -v, --v Level`), each flag's meaning and default on the lines
     /// below it, wrapped to `width` columns.
-    public static func usage(of definitions: [FlagDefinition], width: Int = 100) -> String {
+    package static func usage(of definitions: [FlagDefinition], width: Int = 100) -> String {
         definitions.map { definition in
             var head = definition.shorthand.map { "  -\($0), " } ?? "      "
             head += "--\(definition.name)"

@@ -1,16 +1,16 @@
 /// Parses durations written the way Go's `time.ParseDuration` accepts them (`90s`, `2m`, `1h30m`, `500ms`).
-public enum GoDuration {
-    public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
-        public let text: String
+package enum GoDuration {
+    package struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        package let text: String
 
-        public var description: String { "not a duration (use Go syntax such as 30s, 2m or 1h30m)" }
+        package var description: String { "not a duration (use Go syntax such as 30s, 2m or 1h30m)" }
     }
 
     private static let units: [(suffix: String, nanoseconds: Double)] = [
         ("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
     ]
 
-    public static func parse(_ text: String) throws(ParseError) -> Duration {
+    package static func parse(_ text: String) throws(ParseError) -> Duration {
         var rest = Substring(text)
         var negative = false
         if let sign = rest.first, sign == "+" || sign == "-" {
@@ -35,7 +35,7 @@ public enum GoDuration {
     }
 
     /// The text Go's `time.Duration.String` gives: `0s`, `500ms`, `30s`, `2m0s`, `1h30m0s`.
-    public static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
         guard nanoseconds != 0 else { return "0s" }

@@ -1,5 +1,5 @@
 /// Why the in-cluster service-account configuration cannot be used although the pod looks like it runs in a cluster.
-public enum InClusterConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum InClusterConfigError: Error, Sendable, Hashable, CustomStringConvertible {
     /// One of `KUBERNETES_SERVICE_HOST` / `KUBERNETES_SERVICE_PORT` is set and the other is not.
     case incompleteEnvironment(present: String, missing: String)
     /// The host and port do not form a valid URL.
@@ -11,7 +11,7 @@ public enum InClusterConfigError: Error, Sendable, Hashable, CustomStringConvert
     /// The service-account CA bundle holds no usable PEM certificate.
     case invalidCertificateAuthority(path: String, detail: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .incompleteEnvironment(let present, let missing):
             "in-cluster configuration: \(present) is set but \(missing) is not"

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Builds a `KubernetesConnection` from a pod's service account, as client-go's `rest.InClusterConfig` does.
-public enum InClusterConfigLoader {
+package enum InClusterConfigLoader {
     /// Where the kubelet mounts the service-account token, CA bundle and namespace.
-    public static let defaultServiceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
+    package static let defaultServiceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
 
     /// The connection to the cluster the pod runs in, or nil when `KUBERNETES_SERVICE_HOST` and
     /// `KUBERNETES_SERVICE_PORT` are both absent (not running in a cluster). The token is a file source,
     /// because projected service-account tokens rotate.
-    public static func load(
+    package static func load(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         serviceAccountDirectory: String = defaultServiceAccountDirectory
     ) throws(InClusterConfigError) -> KubernetesConnection? {

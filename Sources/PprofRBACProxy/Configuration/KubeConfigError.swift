@@ -1,5 +1,5 @@
 /// Why a kubeconfig file cannot be turned into a `KubernetesConnection`. Descriptions never contain a token.
-public enum KubeConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum KubeConfigError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kubeconfig file itself cannot be read.
     case unreadable(path: String, reason: String)
     /// The file is not valid YAML.
@@ -33,7 +33,7 @@ public enum KubeConfigError: Error, Sendable, Hashable, CustomStringConvertible 
     /// The cluster uses a setting this proxy does not implement (`proxy-url`, `tls-server-name`).
     case unsupportedClusterSetting(path: String, cluster: String, setting: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreadable(let path, let reason):
             "kubeconfig \(path): cannot read the file: \(reason)"

@@ -2,11 +2,11 @@ import Foundation
 import Yams
 
 /// Turns a kubeconfig file into a `KubernetesConnection`, following `current-context` as kubectl does.
-public enum KubeConfigLoader {
+package enum KubeConfigLoader {
     /// Reads the kubeconfig at `path` and every file it refers to. Relative paths inside the file
     /// resolve against the file's directory. When both a `*-data` field and its file field are set,
     /// the data wins; when both `tokenFile` and `token` are set, the file wins (as in client-go).
-    public static func load(path: String) throws(KubeConfigError) -> KubernetesConnection {
+    package static func load(path: String) throws(KubeConfigError) -> KubernetesConnection {
         let bytes: [UInt8]
         do throws(LocalFile.ReadError) {
             bytes = try LocalFile.contents(atPath: path)

@@ -1,5 +1,5 @@
 /// Where the bearer token the proxy presents to the Kubernetes API comes from.
-public enum KubernetesBearerToken: Sendable, Hashable, CustomStringConvertible {
+package enum KubernetesBearerToken: Sendable, Hashable, CustomStringConvertible {
     /// No `Authorization` header (client certificates or an anonymous-friendly server).
     case none
     /// A fixed token, as in a kubeconfig `token` field.
@@ -8,7 +8,7 @@ public enum KubernetesBearerToken: Sendable, Hashable, CustomStringConvertible {
     case file(path: String)
 
     /// Names the source without ever showing a token value.
-    public var description: String {
+    package var description: String {
         switch self {
         case .none: "none"
         case .literal: "literal token (redacted)"

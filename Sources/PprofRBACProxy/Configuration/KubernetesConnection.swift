@@ -1,21 +1,21 @@
 import Foundation
 
 /// How to reach the Kubernetes API server: its URL, how to trust it and how to identify to it.
-public struct KubernetesConnection: Sendable, Hashable, CustomStringConvertible {
+package struct KubernetesConnection: Sendable, Hashable, CustomStringConvertible {
     /// The API server's base URL (`https`, or `http` on a loopback host only).
-    public var server: URL
+    package var server: URL
     /// PEM certificates trusted to sign the server's certificate; nil means the system's trust roots.
-    public var caCertificatesPEM: [UInt8]?
+    package var caCertificatesPEM: [UInt8]?
     /// Skip verification of the server's certificate (kubeconfig `insecure-skip-tls-verify`).
-    public var insecureSkipTLSVerify: Bool
+    package var insecureSkipTLSVerify: Bool
     /// PEM client certificate chain presented to the server.
-    public var clientCertificatePEM: [UInt8]?
+    package var clientCertificatePEM: [UInt8]?
     /// PEM private key of the client certificate.
-    public var clientKeyPEM: [UInt8]?
+    package var clientKeyPEM: [UInt8]?
     /// The bearer token sent in `Authorization` headers.
-    public var bearerToken: KubernetesBearerToken
+    package var bearerToken: KubernetesBearerToken
 
-    public init(
+    package init(
         server: URL,
         caCertificatesPEM: [UInt8]? = nil,
         insecureSkipTLSVerify: Bool = false,
@@ -32,7 +32,7 @@ public struct KubernetesConnection: Sendable, Hashable, CustomStringConvertible 
     }
 
     /// A summary for logs: no key material, no token value.
-    public var description: String {
+    package var description: String {
         let trust =
             if insecureSkipTLSVerify { "insecure-skip-tls-verify" }
             else if caCertificatesPEM != nil { "custom CA" }

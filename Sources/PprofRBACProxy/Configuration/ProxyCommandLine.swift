@@ -2,12 +2,12 @@ import RequestPolicy
 
 /// The proxy's command line: kube-rbac-proxy's flags (and klog's), its names and defaults, parsed
 /// with pflag's rules into a `ProxyConfiguration`.
-public enum ProxyCommandLine {
-    public static let programName = "pprof-rbac-proxy"
-    public static let version = "0.1.0"
+package enum ProxyCommandLine {
+    package static let programName = "pprof-rbac-proxy"
+    package static let version = "0.1.0"
 
     /// What the command line asks the program to do.
-    public enum Action: Sendable {
+    package enum Action: Sendable {
         /// Run with this configuration, after logging each warning (one line each).
         case run(ProxyConfiguration, warnings: [String])
         /// Print this text to standard output and exit 0.
@@ -18,7 +18,7 @@ public enum ProxyCommandLine {
 
     /// Parses the arguments (without the program name). Every error is a usage error: the caller
     /// prints it and exits 2.
-    public static func parse(_ arguments: [String]) throws(ConfigurationError) -> Action {
+    package static func parse(_ arguments: [String]) throws(ConfigurationError) -> Action {
         let flags = try flagSet.parse(arguments)
         if flags.bool("help") {
             return .printHelp(help)
@@ -291,7 +291,7 @@ public enum ProxyCommandLine {
     // MARK: - Help
 
     /// Every flag with its default and meaning; the removed logging flags only by name.
-    public static let help: String = {
+    package static let help: String = {
         let removed = FlagSet.wrapped(
             removedLoggingFlags.map { "--\($0.name)" }.joined(separator: ", ").split(separator: " ").map(String.init),
             indent: "  ", width: 100

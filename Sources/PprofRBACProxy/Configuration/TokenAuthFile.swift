@@ -1,22 +1,22 @@
 import RequestPolicy
 
 /// A kube-apiserver static token file (`--token-auth-file`): CSV lines `token,user,uid,"group1,group2"`.
-public struct TokenAuthFile: Sendable {
+package struct TokenAuthFile: Sendable {
     /// The users by token. Later lines win over earlier ones with the same token, as in kube-apiserver.
-    public let users: [String: UserInfo]
+    package let users: [String: UserInfo]
 
-    public init(users: [String: UserInfo]) {
+    package init(users: [String: UserInfo]) {
         self.users = users
     }
 
-    public static func load(path: String) throws(ConfigurationError) -> TokenAuthFile {
+    package static func load(path: String) throws(ConfigurationError) -> TokenAuthFile {
         let text = try ConfigurationError.readText(flag: "--token-auth-file", path: path)
         return try parse(text, source: path)
     }
 
     /// Parses the file the way kube-apiserver does (Go's `encoding/csv`, at least three columns, records
     /// with an empty token skipped, the fourth column split on commas into groups).
-    public static func parse(_ text: String, source: String) throws(ConfigurationError) -> TokenAuthFile {
+    package static func parse(_ text: String, source: String) throws(ConfigurationError) -> TokenAuthFile {
         let records: [[String]]
         do {
             records = try CSVRecords.parse(text)

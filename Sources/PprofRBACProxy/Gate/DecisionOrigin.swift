@@ -1,7 +1,7 @@
 /// Where an authentication or authorization answer came from, for the audit log and the metrics.
-public struct DecisionOrigin: Sendable, Hashable, CustomStringConvertible {
+package struct DecisionOrigin: Sendable, Hashable, CustomStringConvertible {
     /// Who decided.
-    public enum Source: String, Sendable, Hashable {
+    package enum Source: String, Sendable, Hashable {
         case clientCertificate = "client-certificate"
         case tokenFile = "token-file"
         case tokenReview = "token-review"
@@ -9,11 +9,11 @@ public struct DecisionOrigin: Sendable, Hashable, CustomStringConvertible {
         case subjectAccessReview = "subject-access-review"
     }
 
-    public var source: Source
+    package var source: Source
     /// Whether the answer was remembered rather than asked for (Kubernetes API answers only).
-    public var cached: Bool
+    package var cached: Bool
 
-    public init(_ source: Source, cached: Bool = false) {
+    package init(_ source: Source, cached: Bool = false) {
         self.source = source
         self.cached = cached
     }
@@ -23,7 +23,7 @@ public struct DecisionOrigin: Sendable, Hashable, CustomStringConvertible {
         DecisionOrigin(source, cached: true)
     }
 
-    public var description: String {
+    package var description: String {
         cached ? "\(source.rawValue) (cached)" : source.rawValue
     }
 }

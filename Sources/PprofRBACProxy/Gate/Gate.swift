@@ -4,14 +4,14 @@ import RequestPolicy
 import X509
 
 /// What the gate sees of a request: its head, never its body, and the connection's client certificates.
-public struct GateRequest: Sendable {
-    public var method: HTTPMethod
-    public var target: String
-    public var headers: HTTPHeaders
+package struct GateRequest: Sendable {
+    package var method: HTTPMethod
+    package var target: String
+    package var headers: HTTPHeaders
     /// The certificates presented in the TLS handshake, leaf first; not yet verified.
-    public var clientCertificates: [Certificate]
+    package var clientCertificates: [Certificate]
 
-    public init(method: HTTPMethod, target: String, headers: HTTPHeaders, clientCertificates: [Certificate] = []) {
+    package init(method: HTTPMethod, target: String, headers: HTTPHeaders, clientCertificates: [Certificate] = []) {
         self.method = method
         self.target = target
         self.headers = headers
@@ -21,30 +21,30 @@ public struct GateRequest: Sendable {
 
 /// A request the gate let through: the normalized target, and who asked (nil on `--ignore-paths`,
 /// which are forwarded without authentication).
-public struct AuthorizedRequest: Sendable, Hashable {
-    public var target: RequestTarget
-    public var user: UserInfo?
+package struct AuthorizedRequest: Sendable, Hashable {
+    package var target: RequestTarget
+    package var user: UserInfo?
 }
 
 /// The gate's verdict on a request head, with who asked and where the answers came from.
-public struct GateDecision: Sendable, Hashable {
+package struct GateDecision: Sendable, Hashable {
     /// Forward or refuse.
-    public enum Verdict: Sendable, Hashable {
+    package enum Verdict: Sendable, Hashable {
         /// Forward, with this normalized target.
         case forward(RequestTarget)
         /// Answer with this error instead.
         case refuse(ProxyError)
     }
 
-    public var verdict: Verdict
+    package var verdict: Verdict
     /// The caller once identified; nil before that and on ignored paths.
-    public var user: UserInfo?
+    package var user: UserInfo?
     /// Who recognised the caller.
-    public var authentication: DecisionOrigin?
+    package var authentication: DecisionOrigin?
     /// Who answered the last authorization question asked (every one must allow).
-    public var authorization: DecisionOrigin?
+    package var authorization: DecisionOrigin?
 
-    public init(
+    package init(
         _ verdict: Verdict, user: UserInfo? = nil, authentication: DecisionOrigin? = nil, authorization: DecisionOrigin? = nil
     ) {
         self.verdict = verdict
@@ -61,18 +61,18 @@ public struct GateDecision: Sendable, Hashable {
 
 /// Decides from the request head alone whether a request may reach the upstream: head limits, path
 /// policy, then authentication, then authorization. Nothing is forwarded without a positive decision.
-public struct Gate: Sendable {
+package struct Gate: Sendable {
     /// `--allow-basic-auth-token`: the password of `Authorization: Basic` counts as a bearer token.
-    public var acceptsBasicAuthToken = false
-    public let pathPolicy: PathPolicy
-    public let authenticator: any Authenticator
-    public let authorizer: any Authorizer
-    public let attributesBuilder: AuthorizationAttributesBuilder
+    package var acceptsBasicAuthToken = false
+    package let pathPolicy: PathPolicy
+    package let authenticator: any Authenticator
+    package let authorizer: any Authorizer
+    package let attributesBuilder: AuthorizationAttributesBuilder
     /// The pprof guardrails, applied once a request is authorized.
-    public let guardrails: PprofGuardrails
+    package let guardrails: PprofGuardrails
     private let logger: Logger
 
-    public init(
+    package init(
         pathPolicy: PathPolicy, authenticator: any Authenticator, authorizer: any Authorizer,
         attributesBuilder: AuthorizationAttributesBuilder = AuthorizationAttributesBuilder(),
         guardrails: PprofGuardrails = PprofGuardrails(maximumCaptureSeconds: 300), logger: Logger
@@ -85,7 +85,7 @@ public struct Gate: Sendable {
         self.logger = logger
     }
 
-    public func decide(_ request: GateRequest) async -> GateDecision {
+    package func decide(_ request: GateRequest) async -> GateDecision {
         guard HTTPRequestLimits.admits(request.headers) else {
             return .refuse(.requestHeaderFieldsTooLarge)
         }

@@ -4,7 +4,7 @@ import RequestPolicy
 
 /// Every answer the proxy gives on its own instead of the upstream's. This file is the one place
 /// where they become HTTP statuses and bodies.
-public enum ProxyError: Error, Sendable, Hashable {
+package enum ProxyError: Error, Sendable, Hashable {
     /// The request cannot be understood safely (bad path encoding, two `Authorization` headers, …).
     case badRequest(String)
     /// The request's header block is larger than the proxy reads (`HTTPRequestLimits`).
@@ -34,7 +34,7 @@ public enum ProxyError: Error, Sendable, Hashable {
     /// Seconds a client should wait before retrying a 503.
     static let retryAfterSeconds = 5
 
-    public var status: HTTPResponseStatus {
+    package var status: HTTPResponseStatus {
         switch self {
         case .badRequest: .badRequest
         case .requestHeaderFieldsTooLarge: .requestHeaderFieldsTooLarge
@@ -51,7 +51,7 @@ public enum ProxyError: Error, Sendable, Hashable {
     }
 
     /// The one-line body, without the trailing newline. Never contains a token.
-    public var message: String {
+    package var message: String {
         switch self {
         case .badRequest(let reason): "Bad Request: \(reason)"
         case .requestHeaderFieldsTooLarge:
@@ -72,7 +72,7 @@ public enum ProxyError: Error, Sendable, Hashable {
     }
 
     /// The response head and body: short text/plain that `go tool pprof` prints (`X-Go-Pprof: 1`).
-    public func response(version: HTTPVersion, closeConnection: Bool) -> (head: HTTPResponseHead, body: String) {
+    package func response(version: HTTPVersion, closeConnection: Bool) -> (head: HTTPResponseHead, body: String) {
         let body = message + "\n"
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")

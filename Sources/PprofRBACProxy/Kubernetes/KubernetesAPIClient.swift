@@ -6,9 +6,9 @@ import NIOHTTP1
 import NIOSSL
 
 /// Creates TokenReviews and SubjectAccessReviews on the Kubernetes API server over async-http-client.
-public final class KubernetesAPIClient: KubernetesReviewClient {
+package final class KubernetesAPIClient: KubernetesReviewClient {
     /// The default of `--kube-api-timeout`.
-    public static let defaultTimeout: Duration = .seconds(10)
+    package static let defaultTimeout: Duration = .seconds(10)
     /// The largest response body read; bigger answers are refused.
     static let responseSizeLimit = 1024 * 1024
     /// The longest `Status` message passed on in an error.
@@ -25,7 +25,7 @@ public final class KubernetesAPIClient: KubernetesReviewClient {
     /// `timeout` bounds each whole call: connecting, sending and reading the answer. Every failed call throws
     /// `KubernetesAPIError`, except that a cancelled caller gets `CancellationError`. Tokens never appear in
     /// an error, and nothing is logged but a failed re-read of a token file (without the token).
-    public convenience init(
+    package convenience init(
         connection: KubernetesConnection,
         eventLoopGroup: any EventLoopGroup,
         timeout: Duration = defaultTimeout,
@@ -68,18 +68,18 @@ public final class KubernetesAPIClient: KubernetesReviewClient {
         self.timeout = timeout
     }
 
-    public func createTokenReview(_ spec: TokenReviewSpec) async throws -> TokenReviewStatus {
+    package func createTokenReview(_ spec: TokenReviewSpec) async throws -> TokenReviewStatus {
         try await create(TokenReview(spec: spec), kind: TokenReview.kind, path: TokenReview.path, secret: spec.token)
     }
 
-    public func createSubjectAccessReview(_ spec: SubjectAccessReviewSpec) async throws -> SubjectAccessReviewStatus {
+    package func createSubjectAccessReview(_ spec: SubjectAccessReviewSpec) async throws -> SubjectAccessReviewStatus {
         try await create(
             SubjectAccessReview(spec: spec), kind: SubjectAccessReview.kind, path: SubjectAccessReview.path
         )
     }
 
     /// Closes the connections; the event loop group stays up.
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         try await httpClient.shutdown()
     }
 
@@ -98,7 +98,7 @@ public final class KubernetesAPIClient: KubernetesReviewClient {
 
     /// Why the API server cannot be reached, or nil when it answers at all (`GET /readyz`, any
     /// status below 500): the proxy's own readiness.
-    public func reachabilityProblem() async -> String? {
+    package func reachabilityProblem() async -> String? {
         var request = HTTPClientRequest(url: baseURL + "/readyz")
         request.headers.add(name: "User-Agent", value: "pprof-rbac-proxy")
         if let bearerToken = tokenSource?.currentToken() {

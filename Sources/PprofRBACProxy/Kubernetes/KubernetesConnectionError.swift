@@ -1,5 +1,5 @@
 /// Why a `KubernetesConnection` cannot be turned into an API client. Descriptions never contain secrets.
-public enum KubernetesConnectionError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum KubernetesConnectionError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The server URL is not `https` (or `http` to a loopback host), or has credentials, a query or a fragment.
     case invalidServer(server: String, reason: String)
     /// The CA certificates are not usable PEM.
@@ -13,7 +13,7 @@ public enum KubernetesConnectionError: Error, Sendable, Hashable, CustomStringCo
     /// The bearer token file cannot be read or is empty.
     case tokenFileUnreadable(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidServer(let server, let reason):
             "Kubernetes API server \(server) is not usable: \(reason)"

@@ -1,5 +1,5 @@
 /// The two Kubernetes API calls the proxy makes; the seam that lets the gate be tested without a cluster.
-public protocol KubernetesReviewClient: Sendable {
+package protocol KubernetesReviewClient: Sendable {
     /// Creates a TokenReview and returns the apiserver's status. Throws `KubernetesAPIError`.
     func createTokenReview(_ spec: TokenReviewSpec) async throws -> TokenReviewStatus
     /// Creates a SubjectAccessReview and returns the apiserver's status. Throws `KubernetesAPIError`.
@@ -7,7 +7,7 @@ public protocol KubernetesReviewClient: Sendable {
 }
 
 /// Why a Kubernetes API call did not produce a review. Every case means "cannot decide now" (503).
-public enum KubernetesAPIError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum KubernetesAPIError: Error, Sendable, Hashable, CustomStringConvertible {
     /// No connection could be made (refused, DNS, TLS handshake or certificate failure).
     case unreachable(String)
     /// No answer within `--kube-api-timeout`.
@@ -17,7 +17,7 @@ public enum KubernetesAPIError: Error, Sendable, Hashable, CustomStringConvertib
     /// The answer could not be decoded as the expected review.
     case invalidResponse(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreachable(let detail): "Kubernetes API unreachable: \(detail)"
         case .timedOut: "Kubernetes API call timed out"

@@ -1,9 +1,9 @@
 /// A `v1 Status` object: what the apiserver answers instead of a review when the call itself fails.
-public struct KubernetesStatus: Codable, Sendable, Hashable {
-    public var kind: String?
-    public var apiVersion: String?
-    public var status: String?
-    public var message: String?
-    public var reason: String?
-    public var code: Int?
+package struct KubernetesStatus: Codable, Sendable, Hashable {
+    package var kind: String?
+    package var apiVersion: String?
+    package var status: String?
+    package var message: String?
+    package var reason: String?
+    package var code: Int?
 }

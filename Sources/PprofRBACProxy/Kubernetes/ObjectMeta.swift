@@ -1,8 +1,8 @@
 /// The `metadata` of a review object, encoded as client-go does (`{"creationTimestamp":null}`).
-public struct ObjectMeta: Codable, Sendable, Hashable {
-    public var creationTimestamp: String?
+package struct ObjectMeta: Codable, Sendable, Hashable {
+    package var creationTimestamp: String?
 
-    public init(creationTimestamp: String? = nil) {
+    package init(creationTimestamp: String? = nil) {
         self.creationTimestamp = creationTimestamp
     }
 
@@ -10,7 +10,7 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
         case creationTimestamp
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         if let creationTimestamp {
             try container.encode(creationTimestamp, forKey: .creationTimestamp)

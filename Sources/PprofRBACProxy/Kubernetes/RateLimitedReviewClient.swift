@@ -2,21 +2,21 @@ import NIOConcurrencyHelpers
 
 /// Paces TokenReview and SubjectAccessReview calls with a token bucket, as client-go does
 /// (`--kube-api-qps`, default 5 per second, `--kube-api-burst`, default 10).
-public struct RateLimitedReviewClient: KubernetesReviewClient {
+package struct RateLimitedReviewClient: KubernetesReviewClient {
     private let wrapped: any KubernetesReviewClient
     private let bucket: TokenBucket
 
-    public init(wrapping wrapped: any KubernetesReviewClient, queriesPerSecond: Double, burst: Int) {
+    package init(wrapping wrapped: any KubernetesReviewClient, queriesPerSecond: Double, burst: Int) {
         self.wrapped = wrapped
         self.bucket = TokenBucket(rate: queriesPerSecond, burst: burst)
     }
 
-    public func createTokenReview(_ spec: TokenReviewSpec) async throws -> TokenReviewStatus {
+    package func createTokenReview(_ spec: TokenReviewSpec) async throws -> TokenReviewStatus {
         try await bucket.take()
         return try await wrapped.createTokenReview(spec)
     }
 
-    public func createSubjectAccessReview(_ spec: SubjectAccessReviewSpec) async throws -> SubjectAccessReviewStatus {
+    package func createSubjectAccessReview(_ spec: SubjectAccessReviewSpec) async throws -> SubjectAccessReviewStatus {
         try await bucket.take()
         return try await wrapped.createSubjectAccessReview(spec)
     }
@@ -34,25 +34,30 @@ final class TokenBucket: Sendable {
     private let burst: Double
     private let state: NIOLockedValueBox<State>
 
-    init(rate: Double, burst: Int) {
+    init(rate: Double, burst: Int, now: ContinuousClock.Instant = .now) {
         self.rate = max(rate, .leastNonzeroMagnitude)
         self.burst = Double(max(burst, 1))
-        self.state = NIOLockedValueBox(State(tokens: Double(max(burst, 1)), updated: .now))
+        self.state = NIOLockedValueBox(State(tokens: Double(max(burst, 1)), updated: now))
     }
 
     /// Waits until a token is available and takes it.
     func take() async throws {
-        let wait = state.withLockedValue { state -> Duration in
-            let now = ContinuousClock.now
-            let elapsed = now - state.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            state.tokens = min(burst, state.tokens + seconds * rate)
-            state.updated = now
-            state.tokens -= 1
-            return state.tokens >= 0 ? .zero : .seconds(-state.tokens / rate)
-        }
+        let wait = reserve(at: .now)
         if wait > .zero {
             try await Task.sleep(for: wait)
+        }
+    }
+
+    /// Takes a token at `now` and says how long its taker must wait for it (zero while the bucket
+    /// holds one).
+    func reserve(at now: ContinuousClock.Instant) -> Duration {
+        state.withLockedValue { state -> Duration in
+            let elapsed = max(now - state.updated, .zero)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            state.tokens = min(burst, state.tokens + seconds * rate)
+            state.updated = max(now, state.updated)
+            state.tokens -= 1
+            return state.tokens >= 0 ? .zero : .seconds(-state.tokens / rate)
         }
     }
 }

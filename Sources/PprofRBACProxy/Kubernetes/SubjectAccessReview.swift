@@ -1,19 +1,19 @@
 import RequestPolicy
 
 /// An `authorization.k8s.io/v1` SubjectAccessReview: asks the apiserver whether a user may do something.
-public struct SubjectAccessReview: Codable, Sendable {
-    public static let apiVersion = "authorization.k8s.io/v1"
-    public static let kind = "SubjectAccessReview"
-    public static let path = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+package struct SubjectAccessReview: Codable, Sendable {
+    package static let apiVersion = "authorization.k8s.io/v1"
+    package static let kind = "SubjectAccessReview"
+    package static let path = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 
-    public var apiVersion: String
-    public var kind: String
-    public var metadata: ObjectMeta?
-    public var spec: SubjectAccessReviewSpec
-    public var status: SubjectAccessReviewStatus?
+    package var apiVersion: String
+    package var kind: String
+    package var metadata: ObjectMeta?
+    package var spec: SubjectAccessReviewSpec
+    package var status: SubjectAccessReviewStatus?
 
     /// A review to create: the shape client-go sends, with `status.allowed` false.
-    public init(spec: SubjectAccessReviewSpec) {
+    package init(spec: SubjectAccessReviewSpec) {
         self.apiVersion = Self.apiVersion
         self.kind = Self.kind
         self.metadata = ObjectMeta()
@@ -23,15 +23,15 @@ public struct SubjectAccessReview: Codable, Sendable {
 }
 
 /// Who asks to do what. Exactly one of the two attribute sets is present.
-public struct SubjectAccessReviewSpec: Codable, Sendable, Hashable {
-    public var resourceAttributes: ResourceAttributesWire?
-    public var nonResourceAttributes: NonResourceAttributes?
-    public var user: String?
-    public var groups: [String]?
-    public var extra: [String: [String]]?
-    public var uid: String?
+package struct SubjectAccessReviewSpec: Codable, Sendable, Hashable {
+    package var resourceAttributes: ResourceAttributesWire?
+    package var nonResourceAttributes: NonResourceAttributes?
+    package var user: String?
+    package var groups: [String]?
+    package var extra: [String: [String]]?
+    package var uid: String?
 
-    public init(
+    package init(
         resourceAttributes: ResourceAttributesWire? = nil, nonResourceAttributes: NonResourceAttributes? = nil,
         user: String? = nil, groups: [String]? = nil, extra: [String: [String]]? = nil, uid: String? = nil
     ) {
@@ -44,7 +44,7 @@ public struct SubjectAccessReviewSpec: Codable, Sendable, Hashable {
     }
 
     /// The spec for these attributes, with empty fields omitted as Go's `omitempty` does.
-    public init(_ attributes: AuthorizationAttributes) {
+    package init(_ attributes: AuthorizationAttributes) {
         let user = attributes.user
         self.init(
             user: user.name.isEmpty ? nil : user.name,
@@ -62,27 +62,27 @@ public struct SubjectAccessReviewSpec: Codable, Sendable, Hashable {
 }
 
 /// `spec.nonResourceAttributes`: a URL path and a lower-case verb.
-public struct NonResourceAttributes: Codable, Sendable, Hashable {
-    public var path: String?
-    public var verb: String?
+package struct NonResourceAttributes: Codable, Sendable, Hashable {
+    package var path: String?
+    package var verb: String?
 
-    public init(path: String?, verb: String?) {
+    package init(path: String?, verb: String?) {
         self.path = path
         self.verb = verb
     }
 }
 
 /// `spec.resourceAttributes` as on the wire, where the verb sits beside the resource fields.
-public struct ResourceAttributesWire: Codable, Sendable, Hashable {
-    public var namespace: String?
-    public var verb: String?
-    public var group: String?
-    public var version: String?
-    public var resource: String?
-    public var subresource: String?
-    public var name: String?
+package struct ResourceAttributesWire: Codable, Sendable, Hashable {
+    package var namespace: String?
+    package var verb: String?
+    package var group: String?
+    package var version: String?
+    package var resource: String?
+    package var subresource: String?
+    package var name: String?
 
-    public init(_ attributes: ResourceAttributes, verb: String) {
+    package init(_ attributes: ResourceAttributes, verb: String) {
         self.namespace = attributes.namespace
         self.verb = verb
         self.group = attributes.group
@@ -94,13 +94,13 @@ public struct ResourceAttributesWire: Codable, Sendable, Hashable {
 }
 
 /// The apiserver's decision. `denied` and `reason` may be absent.
-public struct SubjectAccessReviewStatus: Codable, Sendable, Hashable {
-    public var allowed: Bool
-    public var denied: Bool?
-    public var reason: String?
-    public var evaluationError: String?
+package struct SubjectAccessReviewStatus: Codable, Sendable, Hashable {
+    package var allowed: Bool
+    package var denied: Bool?
+    package var reason: String?
+    package var evaluationError: String?
 
-    public init(allowed: Bool, denied: Bool? = nil, reason: String? = nil, evaluationError: String? = nil) {
+    package init(allowed: Bool, denied: Bool? = nil, reason: String? = nil, evaluationError: String? = nil) {
         self.allowed = allowed
         self.denied = denied
         self.reason = reason

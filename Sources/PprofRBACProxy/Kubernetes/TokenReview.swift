@@ -1,19 +1,19 @@
 import RequestPolicy
 
 /// An `authentication.k8s.io/v1` TokenReview: asks the apiserver who a bearer token belongs to.
-public struct TokenReview: Codable, Sendable {
-    public static let apiVersion = "authentication.k8s.io/v1"
-    public static let kind = "TokenReview"
-    public static let path = "/apis/authentication.k8s.io/v1/tokenreviews"
+package struct TokenReview: Codable, Sendable {
+    package static let apiVersion = "authentication.k8s.io/v1"
+    package static let kind = "TokenReview"
+    package static let path = "/apis/authentication.k8s.io/v1/tokenreviews"
 
-    public var apiVersion: String
-    public var kind: String
-    public var metadata: ObjectMeta?
-    public var spec: TokenReviewSpec
-    public var status: TokenReviewStatus?
+    package var apiVersion: String
+    package var kind: String
+    package var metadata: ObjectMeta?
+    package var spec: TokenReviewSpec
+    package var status: TokenReviewStatus?
 
     /// A review to create: the shape client-go sends, with an empty `status.user`.
-    public init(spec: TokenReviewSpec) {
+    package init(spec: TokenReviewSpec) {
         self.apiVersion = Self.apiVersion
         self.kind = Self.kind
         self.metadata = ObjectMeta()
@@ -23,25 +23,25 @@ public struct TokenReview: Codable, Sendable {
 }
 
 /// The token to review and the audiences it must be valid for.
-public struct TokenReviewSpec: Codable, Sendable, Hashable {
-    public var token: String
+package struct TokenReviewSpec: Codable, Sendable, Hashable {
+    package var token: String
     /// Omitted when empty, so the apiserver checks its own default audience.
-    public var audiences: [String]?
+    package var audiences: [String]?
 
-    public init(token: String, audiences: [String]) {
+    package init(token: String, audiences: [String]) {
         self.token = token
         self.audiences = audiences.isEmpty ? nil : audiences
     }
 }
 
 /// The apiserver's verdict on a token. `authenticated` is absent, not false, for a rejected token.
-public struct TokenReviewStatus: Codable, Sendable, Hashable {
-    public var authenticated: Bool?
-    public var user: KubernetesUserInfo?
-    public var audiences: [String]?
-    public var error: String?
+package struct TokenReviewStatus: Codable, Sendable, Hashable {
+    package var authenticated: Bool?
+    package var user: KubernetesUserInfo?
+    package var audiences: [String]?
+    package var error: String?
 
-    public init(
+    package init(
         authenticated: Bool? = nil, user: KubernetesUserInfo? = nil,
         audiences: [String]? = nil, error: String? = nil
     ) {
@@ -53,13 +53,13 @@ public struct TokenReviewStatus: Codable, Sendable, Hashable {
 }
 
 /// `authentication.k8s.io/v1` UserInfo as it appears on the wire (every field optional).
-public struct KubernetesUserInfo: Codable, Sendable, Hashable {
-    public var username: String?
-    public var uid: String?
-    public var groups: [String]?
-    public var extra: [String: [String]]?
+package struct KubernetesUserInfo: Codable, Sendable, Hashable {
+    package var username: String?
+    package var uid: String?
+    package var groups: [String]?
+    package var extra: [String: [String]]?
 
-    public init(username: String? = nil, uid: String? = nil, groups: [String]? = nil, extra: [String: [String]]? = nil) {
+    package init(username: String? = nil, uid: String? = nil, groups: [String]? = nil, extra: [String: [String]]? = nil) {
         self.username = username
         self.uid = uid
         self.groups = groups

@@ -6,7 +6,7 @@ import NIOPosix
 /// Reported on `/dependencies` for people and monitoring, never in `/readyz`: while one is down the
 /// proxy still answers every request (502, 503), and a failing readiness probe of the sidecar would
 /// take the whole pod, the controller's webhooks too, out of every Service.
-public protocol DependencyCheck: Sendable {
+package protocol DependencyCheck: Sendable {
     /// Why it is not usable, or nil when it is.
     func problem() async -> String?
 }

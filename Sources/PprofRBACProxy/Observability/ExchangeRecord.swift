@@ -3,9 +3,9 @@ import RequestPolicy
 
 /// Everything known about one exchange when it ends: what the access log, the audit log and the
 /// metrics are made of. Holds no credential.
-public struct ExchangeRecord: Sendable {
+package struct ExchangeRecord: Sendable {
     /// How a CPU profile or trace request met the capture scheduler.
-    public enum CaptureParticipation: Sendable, Hashable {
+    package enum CaptureParticipation: Sendable, Hashable {
         /// It started a capture of its own right away.
         case started
         /// It joined a capture with the same parameters that had just started.
@@ -14,34 +14,34 @@ public struct ExchangeRecord: Sendable {
         case queued(wait: Duration)
     }
 
-    public var start: Date
-    public var duration: Duration = .zero
-    public var clientAddress: String?
-    public var method: String
+    package var start: Date
+    package var duration: Duration = .zero
+    package var clientAddress: String?
+    package var method: String
     /// The path as the client sent it (cut at 256 bytes).
-    public var path: String
+    package var path: String
     /// The pprof parameters of the query (`seconds`, `debug`, `gc`), as Go reads them: first value.
-    public var parameters: [String: String] = [:]
-    public var user: UserInfo?
+    package var parameters: [String: String] = [:]
+    package var user: UserInfo?
     /// The gate's decision, nil when the exchange ended before one (or had no head).
-    public var decision: GateDecision?
-    public var capture: CaptureParticipation?
+    package var decision: GateDecision?
+    package var capture: CaptureParticipation?
     /// From sending the request upstream to the upstream's response head; nil when not forwarded
     /// or when the upstream never answered.
-    public var upstreamLatency: Duration?
+    package var upstreamLatency: Duration?
     /// The final status sent, nil when none was.
-    public var status: UInt?
+    package var status: UInt?
     /// Response body bytes sent.
-    public var bytes = 0
+    package var bytes = 0
     /// False when the connection or stream ended before the response did.
-    public var completed = false
+    package var completed = false
 
     /// The pprof query parameters worth recording.
     static let recordedParameters = ["seconds", "debug", "gc"]
 }
 
 /// Receives every finished exchange. Called on the exchange's event loop: keep it quick.
-public protocol ExchangeObserver: Sendable {
+package protocol ExchangeObserver: Sendable {
     func exchangeEnded(_ record: ExchangeRecord)
 }
 

@@ -6,18 +6,18 @@ import Glibc
 
 /// Writes log records as single lines to standard error: time, level, message, then the metadata
 /// as `key=value` pairs in key order.
-public struct ProxyLogHandler: LogHandler {
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
+package struct ProxyLogHandler: LogHandler {
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
     private let label: String
 
-    public init(label: String, logLevel: Logger.Level) {
+    package init(label: String, logLevel: Logger.Level) {
         self.label = label
         self.logLevel = logLevel
     }
 
     /// The swift-log level for a klog `-v` verbosity: 0–1 info, 2–4 debug, 5 and above trace.
-    public static func level(forVerbosity verbosity: Int) -> Logger.Level {
+    package static func level(forVerbosity verbosity: Int) -> Logger.Level {
         switch verbosity {
         case ..<2: .info
         case 2..<5: .debug
@@ -25,12 +25,12 @@ public struct ProxyLogHandler: LogHandler {
         }
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         var line = "\(Self.timestamp()) \(event.level.rawValue.uppercased()) \(event.message)"
         for key in merged.keys.sorted() {

@@ -7,7 +7,7 @@ import Prometheus
 /// Code deep in the server (TLS handshake failures, the serving certificate's expiry, the capture
 /// scheduler) records through swift-metrics instead; the executable bootstraps swift-metrics onto
 /// this same registry, so `/metrics` exports both. Tests make a fresh instance each.
-public final class ProxyMetrics: Sendable {
+package final class ProxyMetrics: Sendable {
     /// Every metric name starts with this.
     static let prefix = "pprof_rbac_proxy_"
 
@@ -28,13 +28,13 @@ public final class ProxyMetrics: Sendable {
         .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
     ]
 
-    public let registry: PrometheusCollectorRegistry
+    package let registry: PrometheusCollectorRegistry
     /// The handles already made, so that a request looks its metrics up instead of asking the
     /// registry (which validates names and labels) every time.
     private let counters = NIOLockedValueBox<[MetricKey: Counter]>([:])
     private let histograms = NIOLockedValueBox<[MetricKey: DurationHistogram]>([:])
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         for result in CacheLookup.allCases {
             counter("authentication_cache_lookups_total", ["result": result.rawValue], help: Help.authenticationCache)

@@ -1,14 +1,14 @@
 /// A `HOST:PORT` to listen on (`--secure-listen-address`); `[::1]:8443` for IPv6, port 0 for any.
-public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
+package struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
-    public init(parsing text: String, flag: String) throws(ConfigurationError) {
+    package init(parsing text: String, flag: String) throws(ConfigurationError) {
         guard let colon = text.lastIndex(of: ":") else {
             throw .invalidFlag(flag: flag, value: text, reason: "expected HOST:PORT")
         }
@@ -23,7 +23,7 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String {
+    package var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }

@@ -6,12 +6,12 @@ import X509
 
 /// A serving certificate made in memory at startup when no `--tls-cert-file` is given, valid for
 /// the host name, `localhost` and `127.0.0.1` (kube-rbac-proxy makes one for the host name only).
-public struct SelfSignedCertificate: Sendable {
-    public let certificate: NIOSSLCertificate
-    public let privateKey: NIOSSLPrivateKey
-    public let hostNames: [String]
+package struct SelfSignedCertificate: Sendable {
+    package let certificate: NIOSSLCertificate
+    package let privateKey: NIOSSLPrivateKey
+    package let hostNames: [String]
 
-    public init(hostName: String = ProcessInfo.processInfo.hostName, validity: TimeInterval = 365 * 24 * 3600) throws {
+    package init(hostName: String = ProcessInfo.processInfo.hostName, validity: TimeInterval = 365 * 24 * 3600) throws {
         let key = P256.Signing.PrivateKey()
         let hostNames = Array(Set([hostName, "localhost"])).sorted()
         let name = try DistinguishedName { CommonName(hostName) }

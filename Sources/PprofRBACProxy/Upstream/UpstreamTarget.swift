@@ -2,14 +2,14 @@ import RequestPolicy
 
 /// Where allowed requests go: `--upstream http(s)://HOST:PORT/BASE`, and how a request target is
 /// joined onto it (as Go's `httputil.NewSingleHostReverseProxy` does).
-public struct UpstreamTarget: Sendable, Hashable {
+package struct UpstreamTarget: Sendable, Hashable {
     /// How the upstream is spoken to: cleartext or TLS.
-    public enum Scheme: String, Sendable, Hashable {
+    package enum Scheme: String, Sendable, Hashable {
         case http
         case https
 
         /// The port a URL without one means.
-        public var defaultPort: Int {
+        package var defaultPort: Int {
             switch self {
             case .http: 80
             case .https: 443
@@ -17,15 +17,15 @@ public struct UpstreamTarget: Sendable, Hashable {
         }
     }
 
-    public var scheme: Scheme
-    public var host: String
-    public var port: Int
+    package var scheme: Scheme
+    package var host: String
+    package var port: Int
     /// The path of the upstream URL, joined in front of every request path.
-    public var basePath: String
+    package var basePath: String
     /// The query of the upstream URL, merged in front of every request query.
-    public var baseQuery: String
+    package var baseQuery: String
 
-    public init(scheme: Scheme = .http, host: String, port: Int, basePath: String = "", baseQuery: String = "") {
+    package init(scheme: Scheme = .http, host: String, port: Int, basePath: String = "", baseQuery: String = "") {
         self.scheme = scheme
         self.host = host
         self.port = port
@@ -34,7 +34,7 @@ public struct UpstreamTarget: Sendable, Hashable {
     }
 
     /// Parses `--upstream`: an `http://` or `https://` URL.
-    public init(parsing url: String) throws(ConfigurationError) {
+    package init(parsing url: String) throws(ConfigurationError) {
         func invalid(_ reason: String) -> ConfigurationError {
             .invalidFlag(flag: "--upstream", value: url, reason: reason)
         }
@@ -72,13 +72,13 @@ public struct UpstreamTarget: Sendable, Hashable {
     }
 
     /// The `Host` header for requests that arrived without one.
-    public var hostHeader: String {
+    package var hostHeader: String {
         let host = self.host.utf8.contains(UInt8(ascii: ":")) ? "[\(self.host)]" : self.host
         return port == scheme.defaultPort ? host : "\(host):\(port)"
     }
 
     /// The request target to send upstream for an authorized, normalized target.
-    public func requestTarget(for target: RequestTarget) -> String {
+    package func requestTarget(for target: RequestTarget) -> String {
         let path = Self.singleJoiningSlash(basePath, target.encodedPath)
         let requestQuery = target.rawQuery ?? ""
         let query =

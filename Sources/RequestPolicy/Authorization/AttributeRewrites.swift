@@ -1,12 +1,12 @@
 /// `authorization.rewrites` of the config file: where the values substituted for `{{ .Value }}`
 /// come from. Every value of the query parameter, then every value of the header, makes one question.
-public struct AttributeRewrites: Sendable, Hashable {
+package struct AttributeRewrites: Sendable, Hashable {
     /// `byQueryParameter.name`: matched exactly, as Go's `url.Values` does.
-    public var queryParameter: String?
+    package var queryParameter: String?
     /// `byHttpHeader.name`: matched without regard to case.
-    public var httpHeader: String?
+    package var httpHeader: String?
 
-    public init(queryParameter: String? = nil, httpHeader: String? = nil) {
+    package init(queryParameter: String? = nil, httpHeader: String? = nil) {
         self.queryParameter = queryParameter
         self.httpHeader = httpHeader
     }

@@ -1,6 +1,6 @@
 /// One `authorization.resourceAttributes` field: text in which every `{{ .Value }}` (Go
 /// text/template syntax, any spacing inside the braces) stands for a value a rewrite collected.
-public struct AttributeTemplate: Sendable, Hashable, CustomStringConvertible {
+package struct AttributeTemplate: Sendable, Hashable, CustomStringConvertible {
     /// A run of literal text, or the place of the value.
     private enum Part: Sendable, Hashable {
         case text(String)
@@ -8,12 +8,12 @@ public struct AttributeTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The field as written in the config file.
-    public let description: String
+    package let description: String
     private let parts: [Part]
 
     /// Parses a field; anything inside `{{ }}` other than `.Value` is refused, since only that
     /// substitution is supported.
-    public init(parsing text: String) throws(AttributeTemplateError) {
+    package init(parsing text: String) throws(AttributeTemplateError) {
         description = text
         var parts: [Part] = []
         var rest = Substring(text)
@@ -35,7 +35,7 @@ public struct AttributeTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The empty field.
-    public static let empty = AttributeTemplate(text: "", parts: [])
+    package static let empty = AttributeTemplate(text: "", parts: [])
 
     private init(text: String, parts: [Part]) {
         self.description = text
@@ -43,12 +43,12 @@ public struct AttributeTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the field mentions `{{ .Value }}` at all.
-    public var usesValue: Bool {
+    package var usesValue: Bool {
         parts.contains(.value)
     }
 
     /// The field with `value` in place of every `{{ .Value }}`.
-    public func rendered(value: String) -> String {
+    package func rendered(value: String) -> String {
         parts.map { part in
             switch part {
             case .text(let text): text
@@ -59,10 +59,10 @@ public struct AttributeTemplate: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A resource-attributes field with a template other than `{{ .Value }}`.
-public struct AttributeTemplateError: Error, Sendable, Hashable, CustomStringConvertible {
-    public let text: String
+package struct AttributeTemplateError: Error, Sendable, Hashable, CustomStringConvertible {
+    package let text: String
 
-    public var description: String {
+    package var description: String {
         "\"\(text)\" is not supported: the only template allowed is {{ .Value }}"
     }
 }

@@ -1,13 +1,13 @@
 /// The resource a resource-attributes review asks about, as in `SubjectAccessReview.spec.resourceAttributes`.
-public struct ResourceAttributes: Sendable, Hashable, Codable {
-    public var namespace: String
-    public var group: String
-    public var version: String
-    public var resource: String
-    public var subresource: String
-    public var name: String
+package struct ResourceAttributes: Sendable, Hashable, Codable {
+    package var namespace: String
+    package var group: String
+    package var version: String
+    package var resource: String
+    package var subresource: String
+    package var name: String
 
-    public init(
+    package init(
         namespace: String = "", group: String = "", version: String = "",
         resource: String = "", subresource: String = "", name: String = ""
     ) {
@@ -21,18 +21,18 @@ public struct ResourceAttributes: Sendable, Hashable, Codable {
 }
 
 /// What an authorization decision is about: a non-resource URL path or a Kubernetes resource.
-public enum AuthorizationTarget: Sendable, Hashable {
+package enum AuthorizationTarget: Sendable, Hashable {
     case nonResource(path: String)
     case resource(ResourceAttributes)
 }
 
 /// Who wants to do what: one question for the authorizers, the key of the decision cache.
-public struct AuthorizationAttributes: Sendable, Hashable {
-    public var user: UserInfo
-    public var verb: String
-    public var target: AuthorizationTarget
+package struct AuthorizationAttributes: Sendable, Hashable {
+    package var user: UserInfo
+    package var verb: String
+    package var target: AuthorizationTarget
 
-    public init(user: UserInfo, verb: String, target: AuthorizationTarget) {
+    package init(user: UserInfo, verb: String, target: AuthorizationTarget) {
         self.user = user
         self.verb = verb
         self.target = target

@@ -3,17 +3,17 @@ import NIOHTTP1
 /// Turns an authenticated request into the questions the authorizers must all allow, as
 /// kube-rbac-proxy does: one non-resource question about the path by default; one resource question
 /// with `resourceAttributes`; with `rewrites`, one resource question per collected value.
-public struct AuthorizationAttributesBuilder: Sendable {
+package struct AuthorizationAttributesBuilder: Sendable {
     /// More rewrite values than this in one request are refused, so that a single request cannot
     /// make the proxy send thousands of SubjectAccessReviews.
-    public static let maximumRewriteValues = 100
+    package static let maximumRewriteValues = 100
 
-    public var verbMapping: VerbMapping
-    public var resourceAttributes: ResourceAttributesTemplate?
+    package var verbMapping: VerbMapping
+    package var resourceAttributes: ResourceAttributesTemplate?
     /// Only used together with `resourceAttributes`.
-    public var rewrites: AttributeRewrites?
+    package var rewrites: AttributeRewrites?
 
-    public init(
+    package init(
         verbMapping: VerbMapping = .apiserver, resourceAttributes: ResourceAttributesTemplate? = nil,
         rewrites: AttributeRewrites? = nil
     ) {
@@ -23,7 +23,7 @@ public struct AuthorizationAttributesBuilder: Sendable {
     }
 
     /// The questions for one request. `path` is the normalized path; `rawQuery` the query as received.
-    public func questions(
+    package func questions(
         user: UserInfo, method: HTTPMethod, path: String, rawQuery: String?, headers: HTTPHeaders
     ) throws(AuthorizationAttributesError) -> [AuthorizationAttributes] {
         guard let resourceAttributes else {
@@ -51,7 +51,7 @@ public struct AuthorizationAttributesBuilder: Sendable {
 }
 
 /// Why no questions could be built for a request.
-public enum AuthorizationAttributesError: Error, Sendable, Hashable {
+package enum AuthorizationAttributesError: Error, Sendable, Hashable {
     /// Rewrites are configured but the request carries neither the query parameter nor the header.
     case noRewriteValue
     case tooManyRewriteValues(count: Int, limit: Int)

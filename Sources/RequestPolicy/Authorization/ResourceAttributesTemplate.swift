@@ -1,16 +1,16 @@
 /// `authorization.resourceAttributes` of the config file: the resource every request is
 /// authorized as, each field possibly templated with `{{ .Value }}`.
-public struct ResourceAttributesTemplate: Sendable, Hashable {
-    public var namespace: AttributeTemplate
+package struct ResourceAttributesTemplate: Sendable, Hashable {
+    package var namespace: AttributeTemplate
     /// `apiGroup` in the config file; `group` in the SubjectAccessReview.
-    public var group: AttributeTemplate
+    package var group: AttributeTemplate
     /// `apiVersion` in the config file; `version` in the SubjectAccessReview.
-    public var version: AttributeTemplate
-    public var resource: AttributeTemplate
-    public var subresource: AttributeTemplate
-    public var name: AttributeTemplate
+    package var version: AttributeTemplate
+    package var resource: AttributeTemplate
+    package var subresource: AttributeTemplate
+    package var name: AttributeTemplate
 
-    public init(
+    package init(
         namespace: AttributeTemplate, group: AttributeTemplate, version: AttributeTemplate,
         resource: AttributeTemplate, subresource: AttributeTemplate, name: AttributeTemplate
     ) {
@@ -23,7 +23,7 @@ public struct ResourceAttributesTemplate: Sendable, Hashable {
     }
 
     /// Parses the six fields as written (empty strings for absent ones).
-    public init(
+    package init(
         namespace: String = "", apiGroup: String = "", apiVersion: String = "",
         resource: String = "", subresource: String = "", name: String = ""
     ) throws(AttributeTemplateError) {
@@ -39,12 +39,12 @@ public struct ResourceAttributesTemplate: Sendable, Hashable {
     }
 
     /// Whether any field mentions `{{ .Value }}`.
-    public var usesValue: Bool {
+    package var usesValue: Bool {
         fields.contains(where: \.usesValue)
     }
 
     /// The resource with `value` substituted for `{{ .Value }}` in every field.
-    public func rendered(value: String) -> ResourceAttributes {
+    package func rendered(value: String) -> ResourceAttributes {
         ResourceAttributes(
             namespace: namespace.rendered(value: value), group: group.rendered(value: value),
             version: version.rendered(value: value), resource: resource.rendered(value: value),

@@ -1,7 +1,7 @@
 import NIOHTTP1
 
 /// How an HTTP method becomes the verb of an authorization question (`--verb-mapping`).
-public enum VerbMapping: String, Sendable, Hashable, CaseIterable {
+package enum VerbMapping: String, Sendable, Hashable, CaseIterable {
     /// The lower-cased method, as the kube-apiserver and controller-runtime do for non-resource
     /// URLs (`get`, `post`, `head`, …), so RBAC `verbs: ["get"]` rules work. The default.
     case apiserver
@@ -10,7 +10,7 @@ public enum VerbMapping: String, Sendable, Hashable, CaseIterable {
     case kubeRBACProxy = "kube-rbac-proxy"
 
     /// The verb of a non-resource question.
-    public func verb(for method: HTTPMethod) -> String {
+    package func verb(for method: HTTPMethod) -> String {
         switch self {
         case .apiserver:
             method.rawValue.lowercased()
@@ -29,7 +29,7 @@ public enum VerbMapping: String, Sendable, Hashable, CaseIterable {
     /// The verb of a resource question (config-file `resourceAttributes`). `.apiserver` uses the
     /// kube-apiserver's resource verbs: GET and HEAD→get, POST→create, PUT→update, PATCH→patch,
     /// DELETE→delete, any other method lower-cased; `.kubeRBACProxy` its one mapping for both kinds.
-    public func resourceVerb(for method: HTTPMethod) -> String {
+    package func resourceVerb(for method: HTTPMethod) -> String {
         switch self {
         case .apiserver:
             switch method {

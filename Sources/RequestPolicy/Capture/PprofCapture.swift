@@ -1,6 +1,6 @@
 /// What a pprof request captures over time, read from its path and `seconds` exactly as
 /// net/http/pprof reads them.
-public enum PprofCapture: Sendable, Hashable {
+package enum PprofCapture: Sendable, Hashable {
     /// A CPU profile (`/debug/pprof/profile`): the process-wide profiler, one at a time.
     case cpuProfile(seconds: Int64)
     /// An execution trace (`/debug/pprof/trace`): the process-wide tracer, one at a time.
@@ -10,11 +10,11 @@ public enum PprofCapture: Sendable, Hashable {
     case delta(profile: String, seconds: Int64)
 
     /// The named profiles net/http/pprof serves as deltas when `seconds` is given.
-    public static let deltaProfiles: Set<String> = ["heap", "allocs", "goroutine", "block", "mutex", "threadcreate"]
+    package static let deltaProfiles: Set<String> = ["heap", "allocs", "goroutine", "block", "mutex", "threadcreate"]
 
     /// The capture a request asks for, or nil when it asks for none (or one Go refuses by itself,
     /// such as a delta with an invalid `seconds`). `path` is normalized; `rawQuery` as received.
-    public init?(path: String, rawQuery: String?) {
+    package init?(path: String, rawQuery: String?) {
         guard let name = Self.profileName(path) else { return nil }
         // `Request.FormValue`: the first value of the query (bodies are refused on these endpoints).
         let seconds = rawQuery.flatMap { URLQuery(parsing: $0).values(for: "seconds").first }
@@ -46,7 +46,7 @@ public enum PprofCapture: Sendable, Hashable {
 
     /// Whether this path could start a capture at all (for any `seconds`): only GET and HEAD may
     /// reach it, because the form body of other methods would override the query.
-    public static func isCaptureEndpoint(_ path: String) -> Bool {
+    package static func isCaptureEndpoint(_ path: String) -> Bool {
         guard let name = profileName(path) else { return false }
         return name == "profile" || name == "trace" || deltaProfiles.contains(name)
     }
@@ -59,7 +59,7 @@ public enum PprofCapture: Sendable, Hashable {
     }
 
     /// How long the capture runs, in seconds (NaN for a trace Go cannot bound).
-    public var seconds: Double {
+    package var seconds: Double {
         switch self {
         case .cpuProfile(let seconds), .delta(_, let seconds): Double(seconds)
         case .trace(let seconds): seconds

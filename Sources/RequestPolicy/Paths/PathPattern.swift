@@ -1,19 +1,19 @@
 /// A path glob with the syntax and semantics of Go's `path.Match`, as kube-rbac-proxy uses for
 /// `--allow-paths`, `--ignore-paths` and static rules: `*` matches any run of non-`/` characters,
 /// `?` one non-`/` character, `[...]` a character class (`^` negates, `a-z` ranges), `\` escapes.
-public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
-    public let description: String
+package struct PathPattern: Sendable, Hashable, CustomStringConvertible {
+    package let description: String
     private let pattern: [Unicode.Scalar]
 
     /// Compiles a pattern, rejecting the ones Go reports as `ErrBadPattern`.
-    public init(_ pattern: String) throws(PathPatternError) {
+    package init(_ pattern: String) throws(PathPatternError) {
         self.description = pattern
         self.pattern = Array(pattern.unicodeScalars)
         try Self.validate(self.pattern[...])
     }
 
     /// Whether the whole of `name` matches the pattern.
-    public func matches(_ name: String) -> Bool {
+    package func matches(_ name: String) -> Bool {
         Self.match(pattern[...], Array(name.unicodeScalars)[...])
     }
 
@@ -166,8 +166,8 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A path pattern that Go's `path.Match` would reject.
-public struct PathPatternError: Error, Sendable, Hashable, CustomStringConvertible {
-    public let pattern: String
+package struct PathPatternError: Error, Sendable, Hashable, CustomStringConvertible {
+    package let pattern: String
 
-    public var description: String { "invalid path pattern \"\(pattern)\"" }
+    package var description: String { "invalid path pattern \"\(pattern)\"" }
 }

@@ -1,11 +1,11 @@
 /// Which normalized paths the proxy serves, and which of them skip authentication
 /// (`--allow-paths`, `--ignore-paths`).
-public struct PathPolicy: Sendable {
+package struct PathPolicy: Sendable {
     /// The pprof index and every pprof endpoint, as RBAC grants them with `nonResourceURLs`.
-    public static let defaultAllowPatterns = ["/debug/pprof", "/debug/pprof/*"]
+    package static let defaultAllowPatterns = ["/debug/pprof", "/debug/pprof/*"]
 
     /// What happens to a request for a path.
-    public enum Decision: Sendable, Hashable {
+    package enum Decision: Sendable, Hashable {
         /// Authenticate and authorize, then forward.
         case authorize
         /// Forward without authentication or authorization (`--ignore-paths`).
@@ -14,21 +14,21 @@ public struct PathPolicy: Sendable {
         case notFound
     }
 
-    public let allowed: [PathPattern]
-    public let ignored: [PathPattern]
+    package let allowed: [PathPattern]
+    package let ignored: [PathPattern]
 
-    public init(allowed: [PathPattern], ignored: [PathPattern] = []) {
+    package init(allowed: [PathPattern], ignored: [PathPattern] = []) {
         self.allowed = allowed
         self.ignored = ignored
     }
 
     /// The default policy: only `/debug/pprof` and `/debug/pprof/*`.
-    public static func pprofOnly() -> PathPolicy {
+    package static func pprofOnly() -> PathPolicy {
         PathPolicy(allowed: defaultAllowPatterns.compactMap { try? PathPattern($0) })
     }
 
     /// Ignored paths are forwarded as they are; the rest must be allowed.
-    public func decision(for path: String) -> Decision {
+    package func decision(for path: String) -> Decision {
         if ignored.contains(where: { $0.matches(path) }) { return .ignore }
         return allowed.contains(where: { $0.matches(path) }) ? .authorize : .notFound
     }

@@ -2,15 +2,15 @@
 ///
 /// The normalized `path` is what is authorized, and `encodedPath` (the same path, re-encoded) is what
 /// is forwarded, so authorization and execution can never disagree about which resource is meant.
-public struct RequestTarget: Sendable, Hashable {
+package struct RequestTarget: Sendable, Hashable {
     /// The decoded path with dot segments and duplicate slashes removed, trailing slash kept.
-    public var path: String
+    package var path: String
     /// The query exactly as received, without the leading `?`; nil when the target had no `?`.
-    public var rawQuery: String?
+    package var rawQuery: String?
 
     /// Parses an origin-form request target (`/path?query`), as found in an HTTP/1.1 request line or
     /// an HTTP/2 `:path`.
-    public init(parsing target: String) throws(RequestTargetError) {
+    package init(parsing target: String) throws(RequestTargetError) {
         var bytes = Substring(target).utf8[...]
         if let questionMark = bytes.firstIndex(of: UInt8(ascii: "?")) {
             self.rawQuery = String(Substring(target.utf8[target.utf8.index(after: questionMark)...]))
@@ -26,7 +26,7 @@ public struct RequestTarget: Sendable, Hashable {
 
     /// The path percent-encoded for the request line sent upstream: every byte outside RFC 3986's
     /// `pchar` set and `/` is escaped, so the upstream decodes exactly `path`.
-    public var encodedPath: String {
+    package var encodedPath: String {
         var encoded: [UInt8] = []
         encoded.reserveCapacity(path.utf8.count)
         for byte in path.utf8 {
@@ -42,7 +42,7 @@ public struct RequestTarget: Sendable, Hashable {
     }
 
     /// `encodedPath` followed by `?rawQuery` when there was a query.
-    public var encodedTarget: String {
+    package var encodedTarget: String {
         guard let rawQuery else { return encodedPath }
         return encodedPath + "?" + rawQuery
     }
@@ -142,7 +142,7 @@ public struct RequestTarget: Sendable, Hashable {
 }
 
 /// Why a request target cannot be served; each is answered with 400.
-public enum RequestTargetError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum RequestTargetError: Error, Sendable, Hashable, CustomStringConvertible {
     case notOriginForm
     case invalidPercentEncoding
     case encodedSlash
@@ -151,7 +151,7 @@ public enum RequestTargetError: Error, Sendable, Hashable, CustomStringConvertib
     case invalidUTF8
     case fragment
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notOriginForm: "the request target must be a path starting with /"
         case .invalidPercentEncoding: "the path contains an invalid percent-encoding"

@@ -2,11 +2,11 @@
 /// containing `;` or an undecodable escape is skipped; keys and values are unescaped with `+` as a space.
 /// Bytes, not characters, are split and compared, as in Go: `&` followed by a combining mark still
 /// separates two pairs.
-public struct URLQuery: Sendable {
+package struct URLQuery: Sendable {
     /// The decoded pairs in the order they appear.
-    public let pairs: [(key: String, value: String)]
+    package let pairs: [(key: String, value: String)]
 
-    public init(parsing rawQuery: String) {
+    package init(parsing rawQuery: String) {
         var pairs: [(key: String, value: String)] = []
         for piece in rawQuery.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             guard !piece.contains(UInt8(ascii: ";")) else { continue }
@@ -26,7 +26,7 @@ public struct URLQuery: Sendable {
     }
 
     /// Every value of `key` (matched byte for byte), in order; empty values included.
-    public func values(for key: String) -> [String] {
+    package func values(for key: String) -> [String] {
         pairs.filter { $0.key.utf8.elementsEqual(key.utf8) }.map(\.value)
     }
 
