@@ -239,9 +239,10 @@ func (b *bench) figureSmall() {
 	rps := b.report.row("small_h1_rps", label+": requests/s", "requests/s", "≥ 1.0× nginx")
 	p50 := b.report.row("small_h1_p50_ms", label+": p50 latency", "ms", "")
 	p99 := b.report.row("small_h1_p99_ms", label+": p99 latency", "ms", "≤ 1.0× nginx")
+	cpu := b.report.row("small_h1_cpu_us", label+": CPU per request (the target's own user + system time / requests)", "µs", "≤ 3× nginx")
 	if !b.haveTool("wrk", "wrk", "the HTTP/1.1 small-response figure") {
 		rps.Verdict = "n/a (no wrk)"
-		p99.Verdict = rps.Verdict
+		p99.Verdict, cpu.Verdict = rps.Verdict, rps.Verdict
 		return
 	}
 	client := &http.Client{Transport: newTransport(b.ca, true, 1), Timeout: 30 * time.Second}
@@ -257,6 +258,10 @@ func (b *bench) figureSmall() {
 			continue
 		}
 		logf("small/http1.1: %s: measuring %v", t.name, c.duration)
+		var ticksBefore int64
+		if t.pids != nil {
+			ticksBefore = harness.CPUTicks(t.pids())
+		}
 		result, err := runWrk(url, b.token, c.threads, c.connections, c.duration)
 		b.report.detail("small_http1", t.name, result)
 		if err != nil {
@@ -269,9 +274,15 @@ func (b *bench) figureSmall() {
 		rps.set(t.name, result.RequestsPerSec, thousands(result.RequestsPerSec)+errorSuffix(result.errors()))
 		p50.set(t.name, result.P50Ms, formatMs(result.P50Ms))
 		p99.set(t.name, result.P99Ms, formatMs(result.P99Ms))
+		if t.pids != nil && result.Requests > 0 {
+			ticks := harness.CPUTicks(t.pids()) - ticksBefore
+			perRequest := float64(ticks) * 1e6 / harness.ClockTicksPerSecond / float64(result.Requests)
+			cpu.set(t.name, perRequest, fmt.Sprintf("%.0f", perRequest))
+		}
 	}
-	rps.againstNginx(true)
-	p99.againstNginx(false)
+	rps.againstNginx(true, 1)
+	p99.againstNginx(false, 1)
+	cpu.againstNginx(false, 3)
 }
 
 func (b *bench) haveTool(command, pkg, what string) bool {
@@ -326,14 +337,14 @@ func (b *bench) figureH2() {
 		rps.set(t.name, result.RequestsPerSec, thousands(result.RequestsPerSec)+errorSuffix(result.errors()))
 		mean.set(t.name, result.MeanMs, formatMs(result.MeanMs))
 	}
-	rps.againstNginx(true)
+	rps.againstNginx(true, 1)
 }
 
 // figureStream: one large stream with curl over HTTP/1.1, and the peak RSS during it.
 func (b *bench) figureStream() {
 	size := b.cfg.streamBytes
 	label := fmt.Sprintf("%s streamed (curl --http1.1, /stream)", formatBytes(size))
-	speed := b.report.row("stream_mibps", label+": MiB/s", "MiB/s", "≥ 1.0× nginx")
+	speed := b.report.row("stream_mibps", label+": MiB/s", "MiB/s", "≥ 2.5× nginx")
 	peak := b.report.row("stream_peak_rss_mib", label+": peak RSS during it (RSS before in brackets)", "MiB", "≤ 20 MiB")
 	if !b.haveTool("curl", "curl", "the streaming figure") {
 		speed.Verdict, peak.Verdict = "n/a (no curl)", "n/a (no curl)"
@@ -365,7 +376,7 @@ func (b *bench) figureStream() {
 			peak.set(t.name, float64(rss.PeakKiB)/1024, fmt.Sprintf("%s (%.1f)", formatMiB(rss.PeakKiB), float64(rss.BeforeKiB)/1024))
 		}
 	}
-	speed.againstNginx(true)
+	speed.againstNginx(true, 2.5)
 	peak.atMost(20)
 }
 
@@ -375,7 +386,7 @@ func (b *bench) figureStreams() {
 	label := fmt.Sprintf("%s concurrent %v streams of %s (one connection each)", thousands(float64(c.streams)), c.streamDuration, formatBytes(c.streamSize))
 	completed := b.report.row("streams_completed", label+": completed", "streams", fmt.Sprintf("all %s", thousands(float64(c.streams))))
 	wall := b.report.row("streams_wall_s", label+": wall time (slowest stream)", "s", "")
-	peak := b.report.row("streams_peak_rss_mib", label+": peak RSS (RSS 2 s after in brackets)", "MiB", "≤ 64 MiB, all complete")
+	peak := b.report.row("streams_peak_rss_mib", label+": peak RSS (RSS 2 s after in brackets)", "MiB", "≤ 70 MiB, all complete")
 	var limit syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit) == nil && limit.Cur < uint64(3*c.streams+200) {
 		b.report.note("the open-file limit is %d, low for %d streams (scripts/bench raises it)", limit.Cur, c.streams)
@@ -417,7 +428,7 @@ func (b *bench) figureStreams() {
 	if done, ok := completed.value("proxy"); ok {
 		completed.verdict(int(done) == c.streams, "")
 		if rss, ok := peak.value("proxy"); ok {
-			peak.verdict(rss <= 64 && int(done) == c.streams, "")
+			peak.verdict(rss <= 70 && int(done) == c.streams, "")
 		}
 	} else {
 		completed.Verdict, peak.Verdict = "n/a (no proxy figure)", "n/a (no proxy figure)"

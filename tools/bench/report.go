@@ -106,8 +106,9 @@ func (row *Row) verdict(met bool, format string, args ...interface{}) {
 	}
 }
 
-// againstNginx judges a "proxy vs nginx" ratio target: higher is better when atLeast.
-func (row *Row) againstNginx(atLeast bool) {
+// againstNginx judges a "proxy vs nginx" ratio target: proxy ≥ factor × nginx when atLeast,
+// otherwise proxy ≤ factor × nginx.
+func (row *Row) againstNginx(atLeast bool, factor float64) {
 	proxy, okProxy := row.value("proxy")
 	nginx, okNginx := row.value("nginx")
 	switch {
@@ -118,9 +119,9 @@ func (row *Row) againstNginx(atLeast bool) {
 	default:
 		ratio := proxy / nginx
 		if atLeast {
-			row.verdict(ratio >= 1.0, "%.2f× nginx", ratio)
+			row.verdict(ratio >= factor, "%.2f× nginx", ratio)
 		} else {
-			row.verdict(ratio <= 1.0, "%.2f× nginx", ratio)
+			row.verdict(ratio <= factor, "%.2f× nginx", ratio)
 		}
 	}
 }

@@ -118,3 +118,34 @@ func SumPssKiB(pids []int) int64 {
 	}
 	return total
 }
+
+// ClockTicksPerSecond is USER_HZ, the unit of /proc/PID/stat's CPU times (100 on Linux).
+const ClockTicksPerSecond = 100
+
+// CPUTicks is the CPU time (user + system, in clock ticks) the processes have used so far; a
+// process that has exited counts nothing.
+func CPUTicks(pids []int) int64 {
+	var total int64
+	for _, pid := range pids {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// The command name, in parentheses, may hold spaces: fields count from the last ')'.
+		end := bytes.LastIndexByte(data, ')')
+		if end < 0 {
+			continue
+		}
+		fields := strings.Fields(string(data[end+1:]))
+		if len(fields) < 13 {
+			continue
+		}
+		// fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+		utime, errU := strconv.ParseInt(fields[11], 10, 64)
+		stime, errS := strconv.ParseInt(fields[12], 10, 64)
+		if errU == nil && errS == nil {
+			total += utime + stime
+		}
+	}
+	return total
+}
