@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// The pprof guardrails and the capture scheduler, end to end: the upstream's CPU profiler and
 /// tracer are shared, queued and capped instead of answering 500.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// `--client-ca-file`: a verified client certificate authenticates (CN = user, O = groups).
 @Suite("Client certificates", .timeLimit(.minutes(2)))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// Clients that leave at any moment (during the TLS handshake, while the gate asks the Kubernetes
 /// API, while pprof prepares its answer, mid-body): the upstream request is closed at once, nothing

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// --max-connections makes further clients wait instead of exhausting the proxy, and running out
 /// of file descriptors anyway is survived.

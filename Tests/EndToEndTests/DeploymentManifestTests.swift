@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Yams
+import TestProcesses
 
 /// The kustomize manifests in deploy/, rendered by `kubectl kustomize` and read back as objects.
 @Suite(

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// Every listener the proxy opens has the proxy listener's protections: the endpoints port (where
 /// the kubelet probes) and the metrics listener cut off slow clients at --read-header-timeout, stop

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// `/metrics`: where it is served, how it is protected, and that it tells the truth about traffic.
 @Suite("Metrics endpoint", .timeLimit(.minutes(2)))

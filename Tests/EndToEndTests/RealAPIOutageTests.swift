@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// The real API server stopped and started again under the proxy: what is cached keeps serving,
 /// what needs the API fails closed, and nothing needs a restart once the API is back.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// Real ServiceAccount tokens from TokenRequest, as Kubernetes reviews them: audiences, deleted
 /// ServiceAccounts, and the proxy's own projected token rotating under it.

@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import PprofRBACProxy
+import TestProcesses
 
 #if canImport(Glibc)
 import Glibc
@@ -90,7 +91,7 @@ struct AuditLogTests {
         // Unstick it: every line that was not dropped arrives, whole.
         var received = Data()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        try await pollUntil("\(sent - dropped) lines through the FIFO", timeout: .seconds(30)) { () -> Bool? in
+        try await eventually("\(sent - dropped) lines through the FIFO", timeout: .seconds(30)) { () -> Bool? in
             while true {
                 let count = read(reader, &buffer, buffer.count)
                 guard count > 0 else { break }

@@ -3,6 +3,7 @@ import NIOPosix
 import Testing
 
 @testable import PprofRBACProxy
+import TestProcesses
 
 @Suite("H2CLoopConnector: exchanges as streams on one cleartext HTTP/2 connection", .timeLimit(.minutes(2)))
 struct H2CLoopConnectorTests {
@@ -48,7 +49,7 @@ struct H2CLoopConnectorTests {
                 for _ in 0..<count {
                     exchanges.append(try await client.start("/debug/pprof/allocs?seconds=30"))
                 }
-                let simultaneous = try await pollUntil("\(count) delta profiles running at once", timeout: .seconds(25)) {
+                let simultaneous = try await eventually("\(count) delta profiles running at once", timeout: .seconds(25)) {
                     let records = try await client.upstreamRequests().filter { $0.path == "/debug/pprof/allocs" && $0.ended == "running" }
                     return records.count == count ? records : nil
                 }
@@ -90,7 +91,7 @@ struct H2CLoopConnectorTests {
         try await PprofServerProcess.with(arguments: ["-h2c"]) { server in
             try await Self.withClient(port: server.port) { client in
                 let stalled = try await client.start("/debug/pprof/stream?bytes=\(size)", acceptsResponseData: false)
-                try await pollUntil("the stalled response's head", timeout: .seconds(10)) {
+                try await eventually("the stalled response's head", timeout: .seconds(10)) {
                     try await stalled.headReceived() ? true : nil
                 }
                 // Another stream on the same connection still flows while the first one is stalled.

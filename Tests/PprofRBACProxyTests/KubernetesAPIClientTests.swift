@@ -9,6 +9,7 @@ import Synchronization
 import Testing
 
 @testable import PprofRBACProxy
+import TestProcesses
 
 /// A tiny HTTP/1.1 API server on 127.0.0.1 (optionally TLS) that records every request and answers each the same way.
 final class FakeKubernetesAPIServer: Sendable {
@@ -358,7 +359,7 @@ struct KubernetesAPIClientTests {
             let started = ContinuousClock.now
             let call = Task { try await client.createTokenReview(TokenReviewSpec(token: "t", audiences: [])) }
             // The request reaches the server (the time is spent waiting for an answer, not connecting) ...
-            try await pollUntil("the request to reach the server", timeout: .seconds(30)) { server.requests.count == 1 ? true : nil }
+            try await eventually("the request to reach the server", timeout: .seconds(30)) { server.requests.count == 1 ? true : nil }
             // ... and only the timeout ends the wait: nothing but it makes timedOut of a silent server.
             let error = await #expect(throws: KubernetesAPIError.self) { try await call.value }
             #expect(error == .timedOut)

@@ -60,15 +60,25 @@ struct StartupPagesTests {
         ])
     }
 
-    @Test("this process gives back resident pages of its own code, and keeps running the code it needs")
+    @Test(
+        "this process gives back resident pages of its own code, and keeps running the code it needs",
+        .enabled(if: Self.isLinux, "madvise on /proc/self/smaps is Linux's"))
     func releasesThisProcessesPages() throws {
         let before = try residentFileKilobytes()
-        let released = StartupPages.release()
-        #expect(released > 0)
+        #expect(StartupPages.release() > 0)
         #expect(try residentFileKilobytes() < before)
-        // The released code faults back in when it runs again.
-        #expect(StartupPages.release() >= 0)
+        // The released code faults back in as it runs again, and works: what ran since (reading
+        // /proc, parsing a query) is resident again, so there is something to give back again.
         #expect(URLQuery(parsing: "ns=a").values(for: "ns") == ["a"])
+        #expect(StartupPages.release() > 0)
+    }
+
+    static var isLinux: Bool {
+        #if os(Linux)
+        true
+        #else
+        false
+        #endif
     }
 
     private func residentFileKilobytes() throws -> Int {

@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 import Testing
 
 /// A running tools/fake-apiserver: TokenReview and SubjectAccessReview over HTTPS, with test controls.

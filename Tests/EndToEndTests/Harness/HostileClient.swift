@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 
 /// tools/hostile-client, driven from the tests: exact bytes over TLS (`raw`), many held or
 /// slowloris connections (`hold`), and HTTP/2 attacks (`h2`). See tools/README.md.

@@ -2,17 +2,15 @@ import Foundation
 
 /// Where the package, its Go tools and the binaries under test live.
 enum PackagePaths {
-    /// The package root, three levels above this file (Tests/EndToEndTests/PackagePaths.swift).
+    /// The package root, four levels above this file (Tests/EndToEndTests/Harness/PackagePaths.swift).
     static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()
         .deletingLastPathComponent()
         .deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// The Go module with pprof-server and fake-apiserver.
     static let tools = root.appendingPathComponent("tools")
-
-    /// Where the Go programs are built (git-ignored with the rest of .build).
-    static let goBinaries = root.appendingPathComponent(".build/e2e-go")
 
     /// The pprof-rbac-proxy executable: `PPROF_RBAC_PROXY_BINARY`, else the one `swift build`
     /// put next to the test runner.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// One test's world: a proxy, the pprof-server behind it, and the workspace holding its files.
 struct ProxyEnvironment: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestProcesses
 
 /// A real kube-apiserver with etcd on loopback (`scripts/kube-apiserver run`), for everything
 /// Kubernetes itself decides: RBAC, TokenRequest tokens and their audiences, applied manifests.

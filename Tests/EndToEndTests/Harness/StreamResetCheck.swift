@@ -1,3 +1,4 @@
+import TestProcesses
 import Testing
 
 /// Resets an HTTP/2 stream running a 20 s CPU profile through the proxy (tools/h2-reset-client),

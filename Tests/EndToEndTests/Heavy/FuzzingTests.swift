@@ -1,19 +1,19 @@
 import Foundation
 import Testing
 
-/// The bounded fuzzing run: scripts/fuzz builds RequestPolicyFuzzer with libFuzzer and fuzzes
-/// path normalization, authorization questions and the `seconds` parser (fuzz/README.md).
-@Suite("Fuzzing", .timeLimit(.minutes(20)))
-struct FuzzingTests {
-    @Test("30 s of libFuzzer over RequestPolicy finds no input that breaks an invariant")
-    func boundedRun() async throws {
-        // Only on idle CPU (SCHED_IDLE), like the release build: the rest of the suite keeps the CPU it asks for.
-        let run = try await CompletedProcess.run(
-            "chrt", arguments: ["--idle", "0", "scripts/fuzz", "30"],
-            workingDirectory: PackagePaths.root, timeout: .seconds(15 * 60))
-        #expect(run.exitStatus == 0, "scripts/fuzz failed:\n\(run.output.suffix(4000))")
-        let done = run.output.split(separator: "\n").last { $0.hasPrefix("Done ") } ?? ""
-        let runs = done.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        #expect(runs >= 10_000, "libFuzzer ran \(runs) inputs (\(done)); the fuzzer did not really run")
+extension Heavy {
+    /// The bounded fuzzing run: scripts/fuzz builds RequestPolicyFuzzer with libFuzzer and fuzzes
+    /// path normalization, authorization questions and the `seconds` parser (fuzz/README.md).
+    @Suite("Heavy: fuzzing", .timeLimit(.minutes(20)))
+    struct Fuzzing {
+        @Test("30 s of libFuzzer over RequestPolicy finds no input that breaks an invariant")
+        func boundedRun() async throws {
+            let run = try await CompletedProcess.run(
+                "scripts/fuzz", arguments: ["30"], workingDirectory: PackagePaths.root, timeout: .seconds(15 * 60))
+            #expect(run.exitStatus == 0, "scripts/fuzz failed:\n\(run.output.suffix(4000))")
+            let done = run.output.split(separator: "\n").last { $0.hasPrefix("Done ") } ?? ""
+            let runs = done.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            #expect(runs >= 10_000, "libFuzzer ran \(runs) inputs (\(done)); the fuzzer did not really run")
+        }
     }
 }

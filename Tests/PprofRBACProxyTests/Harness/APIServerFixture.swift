@@ -19,9 +19,9 @@ struct APIServerFixture: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    /// `Tests/Fixtures/apiserver`, beside this file's folder.
+    /// `Tests/Fixtures/apiserver` (this file is in Tests/PprofRBACProxyTests/Harness).
     static let directory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/apiserver").standardizedFileURL
 
     /// The names (without `.json`) of every fixture file, sorted.

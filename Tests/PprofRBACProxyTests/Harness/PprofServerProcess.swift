@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 import TestProcesses
 
 /// tools/pprof-server (the Go upstream of the end-to-end tests) as a child process of a unit test:
-/// built once per run into `.build/unit-go/`, started with the given flags, stopped by `stop()`.
+/// built once per run by `GoProgramBuilder`, started with the given flags, stopped by `stop()`.
 final class PprofServerProcess {
     /// Why the program could not be built or started.
     struct LaunchError: Error, CustomStringConvertible {
@@ -13,13 +13,6 @@ final class PprofServerProcess {
     let port: Int
     private let process: Process
     private let output: NIOLockedValueBox<String>
-
-    /// The package root, three levels above this file.
-    private static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The one build of the program per test run.
-    private static let executable = Task { try await GoBuildQueue.shared.run { try await build() } }
 
     private init(port: Int, process: Process, output: NIOLockedValueBox<String>) {
         self.port = port
@@ -39,7 +32,7 @@ final class PprofServerProcess {
     /// Starts the server on `address` and waits for its `listening on 127.0.0.1:PORT` line.
     static func start(address: String = "127.0.0.1:0", arguments: [String]) async throws -> PprofServerProcess {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try await executable.value)
+        process.executableURL = URL(fileURLWithPath: try await GoProgramBuilder.shared.executable(for: .pprofServer))
         process.arguments = ["-addr", address] + arguments
         let output = NIOLockedValueBox("")
         let pipe = ProcessLaunchLock.withLock { Pipe() }
@@ -80,42 +73,5 @@ final class PprofServerProcess {
             process.terminate()
         }
         process.waitUntilExit()
-    }
-
-    private static func build() async throws -> String {
-        let directory = packageRoot.appendingPathComponent(".build/unit-go")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let executable = directory.appendingPathComponent("pprof-server").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["go", "build", "-buildvcs=false", "-o", executable, "./pprof-server"]
-        process.currentDirectoryURL = packageRoot.appendingPathComponent("tools")
-        var environment = ProcessInfo.processInfo.environment
-        // Standard library only: never reach for the network.
-        environment["GOPROXY"] = "off"
-        environment["CGO_ENABLED"] = "0"
-        if environment["HOME"] == nil, environment["GOCACHE"] == nil, environment["XDG_CACHE_HOME"] == nil {
-            environment["GOCACHE"] = directory.appendingPathComponent("go-cache").path
-        }
-        process.environment = environment
-        let log = ProcessLaunchLock.withLock { Pipe() }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try ProcessLaunchLock.withLock {
-                    process.standardOutput = log
-                    process.standardError = log
-                    try process.run()
-                }
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw LaunchError(description: "go build ./pprof-server failed: \(text)")
-        }
-        return executable
     }
 }

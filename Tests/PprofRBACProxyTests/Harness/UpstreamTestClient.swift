@@ -59,6 +59,6 @@ struct UpstreamTestClient: Sendable {
     func waitForUpstreamRequest(
         _ description: String, timeout: Duration = .seconds(10), where condition: (UpstreamRequest) -> Bool
     ) async throws -> UpstreamRequest {
-        try await pollUntil(description, timeout: timeout) { try await upstreamRequests().first(where: condition) }
+        try await eventually(description, timeout: timeout) { try await upstreamRequests().first(where: condition) }
     }
 }
