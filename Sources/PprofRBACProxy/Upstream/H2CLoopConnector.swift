@@ -46,7 +46,7 @@ final class H2CLoopConnector: UpstreamLoopConnector {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.recvAllocator, value: UpstreamReads.allocator)
+            .channelOption(.recvAllocator, value: UpstreamReads())
             .channelOption(.maxMessagesPerRead, value: UpstreamReads.perReadEvent)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

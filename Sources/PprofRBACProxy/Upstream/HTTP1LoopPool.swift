@@ -43,7 +43,7 @@ final class HTTP1LoopPool: UpstreamLoopConnector {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.recvAllocator, value: UpstreamReads.allocator)
+            .channelOption(.recvAllocator, value: UpstreamReads())
             .channelOption(.maxMessagesPerRead, value: UpstreamReads.perReadEvent)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
