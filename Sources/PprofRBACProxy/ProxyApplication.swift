@@ -11,11 +11,7 @@ import ServiceLifecycle
 package enum ProxyApplication {
     /// `metrics` is what `/metrics` exports; the executable bootstraps swift-metrics onto its registry.
     package static func run(_ configuration: ProxyConfiguration, logger: Logger, metrics: ProxyMetrics = ProxyMetrics()) async throws {
-        guard configuration.listenAddress != nil || configuration.insecureListenAddress != nil else {
-            throw ConfigurationError.missingFlag(
-                flag: "--secure-listen-address", hint: "no listen address provided, e.g. --secure-listen-address=0.0.0.0:8443"
-            )
-        }
+        try configuration.validate()
         if let openFiles = FileDescriptorLimit.raiseToHardLimit() {
             logger.debug("open file limit", metadata: ["nofile": "\(openFiles)"])
         }
@@ -103,21 +99,16 @@ package enum ProxyApplication {
     ) throws -> ServingTLSReloader? {
         guard configuration.listenAddress != nil else { return nil }
         let source: ServingTLSReloader.Source
-        switch (configuration.tlsCertificateFile, configuration.tlsPrivateKeyFile) {
-        case (let certificate?, let privateKey?):
+        // Both or neither (ProxyConfiguration.validate).
+        if let certificate = configuration.tlsCertificateFile, let privateKey = configuration.tlsPrivateKeyFile {
             source = .files(certificate: certificate, privateKey: privateKey, clientCA: configuration.clientCAFile)
-        case (nil, nil):
+        } else {
             let generated = try SelfSignedCertificate()
             logger.warning(
                 "no --tls-cert-file and --tls-private-key-file given: serving a self-signed certificate made in memory; clients must skip verification",
                 metadata: ["hosts": "\(generated.hostNames.joined(separator: ",")),127.0.0.1"]
             )
             source = .generated(generated, clientCA: configuration.clientCAFile)
-        default:
-            throw ConfigurationError.missingFlag(
-                flag: configuration.tlsCertificateFile == nil ? "--tls-cert-file" : "--tls-private-key-file",
-                hint: "--tls-cert-file and --tls-private-key-file must be given together"
-            )
         }
         return try ServingTLSReloader(
             source: source, settings: configuration.tls, interval: configuration.certificateReloadInterval,
@@ -181,13 +172,9 @@ package enum ProxyApplication {
             certificateFile: configuration.upstreamClientCertificateFile, keyFile: configuration.upstreamClientKeyFile
         )
         let transport: UpstreamConnectionPool.Transport
+        // h2c is never combined with an https:// upstream (ProxyConfiguration.validate).
         switch (configuration.upstreamForceH2C, target.scheme) {
-        case (true, .https):
-            throw ConfigurationError.invalidFlag(
-                flag: "--upstream-force-h2c", value: "true",
-                reason: "h2c is cleartext HTTP/2 and cannot be used with an https:// upstream; use an http:// URL"
-            )
-        case (true, .http):
+        case (true, _):
             if configuration.upstreamCAFile != nil || clientCertificate != nil {
                 logger.warning(
                     "--upstream-force-h2c speaks cleartext: --upstream-ca-file, --upstream-client-cert-file and --upstream-client-key-file are ignored"

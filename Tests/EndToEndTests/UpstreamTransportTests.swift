@@ -132,11 +132,11 @@ struct UpstreamTransportTests {
         }
     }
 
-    @Test("--upstream-force-h2c with an https:// upstream: refused at startup")
+    @Test("--upstream-force-h2c with an https:// upstream: refused at startup as a usage error")
     func h2cWithHTTPS() async throws {
         let (status, output) = try await ProxyProcess.startupRefusal(upstream: "https://127.0.0.1:1/", arguments: ["--upstream-force-h2c"])
-        #expect(status == 1)
-        #expect(output.contains("--upstream-force-h2c"), "output: \(output)")
+        #expect(status == 2, "a usage error, found from the arguments alone")
+        #expect(output.contains("h2c is cleartext HTTP/2 and cannot be used with an https:// upstream"), "output: \(output)")
         #expect(!output.contains("listening on"))
     }
 }

@@ -55,10 +55,11 @@ struct ProxyApplicationUpstreamPoolTests {
     }
 
     @Test("--upstream-force-h2c with an https:// upstream is refused rather than sent in cleartext")
-    func h2cWithHTTPS() {
-        #expect(throws: ConfigurationError.self) {
-            try pool("https://127.0.0.1:8443/") { $0.upstreamForceH2C = true }
-        }
+    func h2cWithHTTPS() throws {
+        var configuration = ProxyConfiguration(listenAddress: nil, upstream: try UpstreamTarget(parsing: "https://127.0.0.1:8443/"))
+        configuration.insecureListenAddress = try ListenAddress(parsing: "127.0.0.1:0", flag: "--insecure-listen-address")
+        configuration.upstreamForceH2C = true
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
     }
 
     @Test("half a client certificate is refused whatever the transport")

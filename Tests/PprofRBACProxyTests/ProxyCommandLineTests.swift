@@ -66,8 +66,8 @@ struct ProxyCommandLineTests {
                 && $0.allowPaths.map(\.description) == PathPolicy.defaultAllowPatterns
         },
         FlagCase("proxy-endpoints-port", "--proxy-endpoints-port=8444") { $0.proxyEndpointsPort == 8444 },
-        FlagCase("tls-cert-file", "--tls-cert-file=tls.crt") { $0.tlsCertificateFile == "tls.crt" },
-        FlagCase("tls-private-key-file", "--tls-private-key-file=tls.key") { $0.tlsPrivateKeyFile == "tls.key" },
+        FlagCase("tls-cert-file", "--tls-cert-file=tls.crt --tls-private-key-file=tls.key") { $0.tlsCertificateFile == "tls.crt" },
+        FlagCase("tls-private-key-file", "--tls-private-key-file tls.key --tls-cert-file tls.crt") { $0.tlsPrivateKeyFile == "tls.key" },
         FlagCase("tls-min-version", "--tls-min-version=VersionTLS13") { $0.tls.minimumVersion == .tlsv13 },
         FlagCase(
             "tls-cipher-suites",
@@ -263,6 +263,9 @@ struct ProxyCommandLineTests {
         ("--auth-header-groups-field-name=", "--auth-header-groups-field-name"),
         ("--upstream-client-cert-file=c.pem", "--upstream-client-key-file"),
         ("--upstream-client-key-file=k.pem", "--upstream-client-cert-file"),
+        ("--tls-cert-file=c.pem", "--tls-private-key-file"),
+        ("--tls-private-key-file=k.pem", "--tls-cert-file"),
+        ("--upstream=https://127.0.0.1:1/ --upstream-force-h2c", "--upstream-force-h2c"),
         ("--upstream=ftp://127.0.0.1/", "--upstream"),
         ("--secure-listen-address=nohost", "--secure-listen-address"),
         ("--upstream-force-h2c=maybe", "--upstream-force-h2c"),

@@ -328,7 +328,6 @@ package enum ProxyCommandLine {
         let insecure = try flags.nonEmptyString("insecure-listen-address").map { text throws(ConfigurationError) in
             try ListenAddress(parsing: text, flag: "--insecure-listen-address")
         }
-        guard secure != nil || insecure != nil else { throw .noListenAddress }
         guard let upstream = flags.nonEmptyString("upstream") else {
             throw .missingFlag(flag: "--upstream", hint: "pass the pprof server to protect, e.g. http://127.0.0.1:8081/")
         }
@@ -339,12 +338,6 @@ package enum ProxyCommandLine {
         configuration.upstreamCAFile = flags.nonEmptyString("upstream-ca-file")
         configuration.upstreamClientCertificateFile = flags.nonEmptyString("upstream-client-cert-file")
         configuration.upstreamClientKeyFile = flags.nonEmptyString("upstream-client-key-file")
-        if (configuration.upstreamClientCertificateFile == nil) != (configuration.upstreamClientKeyFile == nil) {
-            throw .missingFlag(
-                flag: configuration.upstreamClientCertificateFile == nil ? "--upstream-client-cert-file" : "--upstream-client-key-file",
-                hint: "--upstream-client-cert-file and --upstream-client-key-file must be given together"
-            )
-        }
 
         configuration.configFilePath = flags.nonEmptyString("config-file")
         let allowPaths = trimmedList(flags.strings("allow-paths"))
@@ -424,6 +417,7 @@ package enum ProxyCommandLine {
         configuration.metricsInsecure = flags.bool("metrics-insecure")
         configuration.allowBasicAuthToken = flags.bool("allow-basic-auth-token")
         configuration.logLevel = ProxyLogHandler.level(forVerbosity: flags.int("v"))
+        try configuration.validate()
         return configuration
     }
 

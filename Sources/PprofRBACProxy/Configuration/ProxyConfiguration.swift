@@ -87,3 +87,30 @@ package struct ProxyConfiguration: Sendable {
         self.upstream = upstream
     }
 }
+
+extension ProxyConfiguration {
+    /// The combinations of settings the proxy cannot start with, checked in this one place: by the
+    /// command line, so that they exit 2 like any other usage error, and by `ProxyApplication.run`
+    /// for configurations made in code.
+    package func validate() throws(ConfigurationError) {
+        guard listenAddress != nil || insecureListenAddress != nil else { throw .noListenAddress }
+        if (tlsCertificateFile == nil) != (tlsPrivateKeyFile == nil) {
+            throw .missingFlag(
+                flag: tlsCertificateFile == nil ? "--tls-cert-file" : "--tls-private-key-file",
+                hint: "--tls-cert-file and --tls-private-key-file must be given together"
+            )
+        }
+        if (upstreamClientCertificateFile == nil) != (upstreamClientKeyFile == nil) {
+            throw .missingFlag(
+                flag: upstreamClientCertificateFile == nil ? "--upstream-client-cert-file" : "--upstream-client-key-file",
+                hint: "--upstream-client-cert-file and --upstream-client-key-file must be given together"
+            )
+        }
+        if upstreamForceH2C, upstream.scheme == .https {
+            throw .invalidFlag(
+                flag: "--upstream-force-h2c", value: "true",
+                reason: "h2c is cleartext HTTP/2 and cannot be used with an https:// upstream; use an http:// URL"
+            )
+        }
+    }
+}
