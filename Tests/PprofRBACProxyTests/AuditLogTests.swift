@@ -91,13 +91,24 @@ struct AuditLogTests {
         // Unstick it: every line that was not dropped arrives, whole.
         var received = Data()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        try await eventually("\(sent - dropped) lines through the FIFO", timeout: .seconds(30)) { () -> Bool? in
-            while true {
-                let count = read(reader, &buffer, buffer.count)
-                guard count > 0 else { break }
-                received.append(contentsOf: buffer[..<count])
+        var lines = 0
+        do {
+            try await eventually("\(sent - dropped) lines through the FIFO", timeout: .seconds(30)) { () -> Bool? in
+                while true {
+                    let count = read(reader, &buffer, buffer.count)
+                    guard count > 0 else { break }
+                    received.append(contentsOf: buffer[..<count])
+                }
+                lines = received.filter { $0 == UInt8(ascii: "\n") }.count
+                return lines >= sent - dropped ? true : nil
             }
-            return received.filter { $0 == UInt8(ascii: "\n") }.count >= sent - dropped ? true : nil
+        } catch {
+            let now = MetricsExposition(metrics.exposition())
+            Issue.record("""
+                \(error): \(lines) lines arrived; dropped since: \
+                queue_full \(now.count(#"pprof_rbac_proxy_audit_lines_dropped_total{reason="queue_full"}"#)), \
+                write_failed \(now.count(#"pprof_rbac_proxy_audit_lines_dropped_total{reason="write_failed"}"#))
+                """)
         }
         await log.finish()
         #expect(received.filter { $0 == UInt8(ascii: "\n") }.count == sent - dropped)
