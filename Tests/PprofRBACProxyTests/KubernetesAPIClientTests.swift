@@ -140,17 +140,6 @@ final class FakeKubernetesAPIServer: Sendable {
         }
         try? await listener.close()
     }
-
-    /// Waits until `condition` holds, failing after `timeout`.
-    func waitUntil(timeout: Duration = .seconds(5), _ condition: (FakeKubernetesAPIServer) -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition(self) {
-            guard ContinuousClock.now < deadline else {
-                throw FixtureError("the fake API server did not reach the expected state within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
 }
 
 @Suite("KubernetesAPIClient")
@@ -372,7 +361,7 @@ struct KubernetesAPIClientTests {
             let call = Task {
                 try await client.createTokenReview(TokenReviewSpec(token: "t", audiences: []))
             }
-            try await server.waitUntil { $0.requests.count == 1 }
+            try await eventually("the request to reach the server", timeout: .seconds(30)) { server.requests.count == 1 ? true : nil }
             call.cancel()
             await #expect(throws: CancellationError.self) { try await call.value }
         }
