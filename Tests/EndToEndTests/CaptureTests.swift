@@ -51,6 +51,9 @@ struct CaptureTests {
             let metrics = try await Self.captureMetrics(port: metricsPort)
             #expect(metrics.value("pprof_rbac_proxy_captures_joined_total", ["kind": "cpu"]) == 1)
             #expect(metrics.value("pprof_rbac_proxy_captures_running", ["kind": "cpu"]) == 0)
+            let profile = ["endpoint": "profile"]
+            #expect(metrics.count("pprof_rbac_proxy_upstream_latency_seconds_count", profile) == 1, "the one upstream capture is measured")
+            #expect(metrics.count("pprof_rbac_proxy_upstream_response_bytes_total", profile) == Double(a.body.count))
             let audit = try await environment.waitForAuditLines(count: 2)
             #expect(Set(audit.compactMap { $0["capture"] as? String }) == ["started", "joined"])
         }

@@ -1,101 +1,262 @@
+import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Prometheus
+import RequestPolicy
 import Testing
 
 @testable import PprofRBACProxy
 
-/// Records what a shared capture delivers to one request.
-final class RecordingCaptureSubscriber: CaptureSubscriber {
-    private(set) var parts: [HTTPClientResponsePart] = []
-    private(set) var failures: [UpstreamError] = []
+/// Sits at the head of a test pipeline: records the events sent toward the exchange recorder, and
+/// holds the promises of writes while `holding`, as a client that reads slowly would.
+final class ClientEnd: ChannelOutboundHandler {
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
-    var statuses: [HTTPResponseStatus] {
-        parts.compactMap { if case .head(let head) = $0 { head.status } else { nil } }
+    private(set) var events: [Any] = []
+    var holding = false
+    private var held: [EventLoopPromise<Void>] = []
+
+    var upstreamResponded: Bool { events.contains { $0 is UpstreamRespondedEvent } }
+    var participation: ExchangeRecord.CaptureParticipation? {
+        events.lazy.compactMap { ($0 as? CaptureScheduledEvent)?.participation }.last
     }
 
-    func captureDelivered(_ parts: [HTTPClientResponsePart]) { self.parts += parts }
-    func captureFailed(_ error: UpstreamError) { failures.append(error) }
-    func captureJoinRefused() {}
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        events.append(event)
+        promise?.succeed()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard holding else {
+            context.write(data, promise: promise)
+            return
+        }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        held.append(written)
+        context.write(data, promise: nil)
+        written.futureResult.cascade(to: promise)
+    }
+
+    /// The client reads everything it was sent.
+    func release() {
+        holding = false
+        let promises = held
+        held.removeAll()
+        for promise in promises { promise.succeed() }
+    }
 }
 
-@Suite("SharedCapture: one upstream capture for every request that shares it")
+@Suite("Captures through the one relay: the scheduler places them, the forwarder relays, joiners get a tee")
 struct SharedCaptureTests {
     let clock = ManualClock()
     let loop = EmbeddedEventLoop()
     let scheduler: CaptureScheduler
-    let profileHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/debug/pprof/profile?seconds=1")
 
     init() {
         scheduler = CaptureScheduler(
-            configuration: .init(joinWindow: .seconds(2), queueTimeout: .seconds(60), queueSize: 2, maximumPerUser: 2),
+            configuration: .init(joinWindow: .seconds(2), queueTimeout: .seconds(60), queueSize: 2, maximumPerUser: 4),
             metrics: CaptureMetrics(factory: PrometheusMetricsFactory()), now: clock.now
         )
     }
 
-    /// Admits a CPU capture that starts at once, with one subscriber, on `exchanges`.
-    func startCapture(on exchanges: [FakeUpstreamExchange]) throws -> (SharedCapture, RecordingCaptureSubscriber, subscriberID: UInt64) {
-        let id = scheduler.newID()
-        let capture = SharedCapture(id: id, lane: .cpu, eventLoop: loop, scheduler: scheduler)
-        let request = CaptureScheduler.Request(lane: .cpu, key: "GET /debug/pprof/profile 1.0", seconds: 1)
-        guard case .start = scheduler.admit(request, id: id, capture: capture.handle, onTurn: {}) else {
-            throw TestFailure()
+    /// A client connection's capture and forwarding handlers, on the shared test loop.
+    struct Client {
+        let channel: EmbeddedChannel
+        let end: ClientEnd
+        let connector: FakeUpstreamConnector
+
+        /// Everything written to the client so far.
+        func received() throws -> [HTTPServerResponsePart] {
+            var parts: [HTTPServerResponsePart] = []
+            while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) { parts.append(part) }
+            return parts
         }
-        let subscriber = RecordingCaptureSubscriber()
-        let subscriberID = scheduler.newID()
-        capture.subscribe(CaptureSubscriberHandle(
-            id: subscriberID, eventLoop: loop, subscriber: NIOLoopBound(subscriber as any CaptureSubscriber, eventLoop: loop)
-        ))
-        capture.start(head: profileHead, upstream: FakeUpstreamConnector(exchanges), joinWindow: .seconds(2))
-        loop.run()
-        return (capture, subscriber, subscriberID)
     }
 
-    func respond(_ exchange: FakeUpstreamExchange, status: HTTPResponseStatus, body: String) {
+    func client(upstream exchanges: [FakeUpstreamExchange] = []) throws -> Client {
+        let end = ClientEnd()
+        let connector = FakeUpstreamConnector(exchanges)
+        let channel = EmbeddedChannel(loop: loop)
+        try channel.pipeline.syncOperations.addHandlers([
+            end,
+            CaptureHandler(scheduler: scheduler, isHTTP2: false, logger: Logger(label: "test")),
+            ForwardingHandler(
+                upstream: connector, target: UpstreamTarget(host: "127.0.0.1", port: 8081, basePath: "/"),
+                identityHeaders: IdentityHeaders(), isHTTP2: false
+            ),
+        ])
+        try channel.connect(to: SocketAddress(ipAddress: "10.1.2.3", port: 50000)).wait()
+        return Client(channel: channel, end: end, connector: connector)
+    }
+
+    func requestProfile(_ client: Client, seconds: Int = 1) throws {
+        let target = "/debug/pprof/profile?seconds=\(seconds)"
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target)
+        let authorized = AuthorizedRequest(target: try RequestTarget(parsing: target), user: UserInfo(name: "alice"))
+        try client.channel.writeInbound(AuthorizedRequestPart.head(head, authorized))
+        try client.channel.writeInbound(AuthorizedRequestPart.end(nil))
+        loop.run()
+    }
+
+    func respond(_ exchange: FakeUpstreamExchange, status: HTTPResponseStatus, body: String?, end: Bool = true) {
         exchange.delegate?.upstreamDidReceive(.head(HTTPResponseHead(version: .http1_1, status: status)))
-        exchange.delegate?.upstreamDidReceive(.body(ByteBuffer(string: body)))
+        if let body {
+            exchange.delegate?.upstreamDidReceive(.body(ByteBuffer(string: body)))
+        }
+        if end {
+            exchange.delegate?.upstreamDidReceive(.end(nil))
+        }
+        loop.run()
+    }
+
+    func statuses(_ parts: [HTTPServerResponsePart]) -> [HTTPResponseStatus] {
+        parts.compactMap { $0.head?.status }
+    }
+
+    @Test("a capture that starts is forwarded like any request: its latency is recorded, its response relayed")
+    func startedCaptureIsForwarded() throws {
+        let exchange = FakeUpstreamExchange()
+        let leader = try client(upstream: [exchange])
+        try requestProfile(leader)
+        #expect(exchange.writtenHead?.uri == "/debug/pprof/profile?seconds=1")
+        #expect(leader.end.participation == .started)
+        #expect(scheduler.occupancy(.cpu) == (1, 0))
+        respond(exchange, status: .ok, body: "profile")
+        let parts = try leader.received()
+        #expect(statuses(parts) == [.ok])
+        #expect(parts.compactMap(\.bodyString) == ["profile"])
+        #expect(parts.last?.isEnd == true)
+        #expect(leader.end.upstreamResponded, "the upstream metrics count captures")
+        #expect(exchange.finished == true)
+        #expect(scheduler.occupancy(.cpu) == (0, 0))
+    }
+
+    @Test("a request that joins gets the same parts from the tee, without an upstream request of its own")
+    func joinerGetsTheTee() throws {
+        let exchange = FakeUpstreamExchange()
+        let leader = try client(upstream: [exchange])
+        try requestProfile(leader)
+        respond(exchange, status: .ok, body: "early", end: false)
+        let joiner = try client()
+        try requestProfile(joiner)
+        #expect(joiner.end.participation == .joined)
+        #expect(joiner.connector.leases.isEmpty)
+        exchange.delegate?.upstreamDidReceive(.body(ByteBuffer(string: "late")))
         exchange.delegate?.upstreamDidReceive(.end(nil))
         loop.run()
+        let led = try leader.received()
+        let joined = try joiner.received()
+        #expect(statuses(joined) == [.ok])
+        #expect(joined.compactMap(\.bodyString) == led.compactMap(\.bodyString))
+        #expect(joined.compactMap(\.bodyString) == ["early", "late"])
+        #expect(joined.last?.isEnd == true)
+        #expect(!joiner.end.upstreamResponded, "only the request that went upstream has an upstream latency")
+        #expect(scheduler.occupancy(.cpu) == (0, 0))
     }
 
     @Test("right after a capture was cut short, Go's 500 is not relayed: the request goes again and its 200 is")
     func settlingProfilerIsRetried() throws {
         let abandoned = FakeUpstreamExchange()
-        let (first, _, firstSubscriber) = try startCapture(on: [abandoned])
-        first.unsubscribe(firstSubscriber)
+        let first = try client(upstream: [abandoned])
+        try requestProfile(first)
+        try first.channel.close().wait()
+        loop.run()
         #expect(abandoned.finished == false, "the upstream request is closed, not reused")
         #expect(scheduler.isSettling(.cpu))
 
         let busy = FakeUpstreamExchange()
         let released = FakeUpstreamExchange()
-        let (_, subscriber, _) = try startCapture(on: [busy, released])
+        let second = try client(upstream: [busy, released])
+        try requestProfile(second, seconds: 2)
         respond(busy, status: .internalServerError, body: "Could not enable CPU profiling: cpu profiling already in use\n")
-        #expect(subscriber.parts.isEmpty, "the 500 is not relayed")
+        #expect(try second.received().isEmpty, "the 500 is not relayed")
         #expect(released.writtenHead == nil, "not sent again before the pause")
 
-        loop.advanceTime(by: TimeAmount(SharedCapture.retryPause))
-        #expect(released.writtenHead?.uri == "/debug/pprof/profile?seconds=1")
+        loop.advanceTime(by: TimeAmount(CaptureHandler.retryPause))
+        #expect(released.writtenHead?.uri == "/debug/pprof/profile?seconds=2")
         respond(released, status: .ok, body: "profile")
-        #expect(subscriber.statuses == [.ok])
+        let parts = try second.received()
+        #expect(statuses(parts) == [.ok])
+        #expect(parts.compactMap(\.bodyString) == ["profile"])
         #expect(scheduler.occupancy(.cpu) == (0, 0))
     }
 
     @Test("once the lane has settled, or when nothing was cut short, Go's 500 is relayed unchanged")
     func otherwise500IsRelayed() throws {
         let inUse = FakeUpstreamExchange()
-        let (_, fresh, _) = try startCapture(on: [inUse])
+        let fresh = try client(upstream: [inUse])
+        try requestProfile(fresh)
         respond(inUse, status: .internalServerError, body: "in use\n")
-        #expect(fresh.statuses == [.internalServerError], "nobody was cut short: someone else holds the profiler")
+        #expect(statuses(try fresh.received()) == [.internalServerError], "nobody was cut short: someone else holds the profiler")
 
         let abandoned = FakeUpstreamExchange()
-        let (first, _, firstSubscriber) = try startCapture(on: [abandoned])
-        first.unsubscribe(firstSubscriber)
+        let first = try client(upstream: [abandoned])
+        try requestProfile(first)
+        try first.channel.close().wait()
         clock.advance(by: CaptureScheduler.settleTime)
         #expect(!scheduler.isSettling(.cpu))
         let busy = FakeUpstreamExchange()
-        let (_, late, _) = try startCapture(on: [busy])
+        let late = try client(upstream: [busy])
+        try requestProfile(late)
         respond(busy, status: .internalServerError, body: "in use\n")
-        #expect(late.statuses == [.internalServerError])
+        #expect(statuses(try late.received()) == [.internalServerError])
+    }
+
+    @Test("a joiner that reads slowly holds the upstream reads until it has caught up")
+    func slowJoinerHoldsUpstream() throws {
+        let exchange = FakeUpstreamExchange()
+        let leader = try client(upstream: [exchange])
+        try requestProfile(leader)
+        let joiner = try client()
+        joiner.end.holding = true
+        try requestProfile(joiner)
+        respond(exchange, status: .ok, body: nil, end: false)
+        #expect(exchange.delegate?.acceptsResponseData == true)
+
+        let chunk = String(repeating: "x", count: 64 * 1024)
+        for _ in 0..<(SharedCapture.highWaterMark / chunk.utf8.count) {
+            exchange.delegate?.upstreamDidReceive(.body(ByteBuffer(string: chunk)))
+        }
+        loop.run()
+        #expect(exchange.delegate?.acceptsResponseData == false, "half a megabyte unread by the joiner")
+        let resumedBefore = exchange.resumeCount
+
+        joiner.end.release()
+        loop.run()
+        #expect(exchange.delegate?.acceptsResponseData == true)
+        #expect(exchange.resumeCount == resumedBefore + 1, "the upstream is read again")
+    }
+
+    @Test("the starter's client leaving before the response: joiners are placed again; after it started: cut")
+    func sourceLeaving() throws {
+        let abandoned = FakeUpstreamExchange()
+        let leader = try client(upstream: [abandoned])
+        try requestProfile(leader)
+        let replacement = FakeUpstreamExchange()
+        let joiner = try client(upstream: [replacement])
+        try requestProfile(joiner)
+        #expect(joiner.end.participation == .joined)
+        try leader.channel.close().wait()
+        loop.run()
+        #expect(abandoned.finished == false)
+        #expect(replacement.writtenHead?.uri == "/debug/pprof/profile?seconds=1", "the joiner now starts its own capture")
+        #expect(joiner.end.participation == .started)
+        respond(replacement, status: .ok, body: "profile")
+        #expect(statuses(try joiner.received()) == [.ok])
+
+        clock.advance(by: CaptureScheduler.settleTime)
+        let midway = FakeUpstreamExchange()
+        let second = try client(upstream: [midway])
+        try requestProfile(second)
+        let cut = try client()
+        try requestProfile(cut)
+        respond(midway, status: .ok, body: "half", end: false)
+        #expect(statuses(try cut.received()) == [.ok])
+        try second.channel.close().wait()
+        loop.run()
+        #expect(!cut.channel.isActive, "a response that had started cannot be finished: the joiner's connection closes")
+        #expect(scheduler.occupancy(.cpu) == (0, 0))
     }
 }

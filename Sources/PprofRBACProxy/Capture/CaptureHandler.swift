@@ -3,19 +3,24 @@ import NIOCore
 import NIOHTTP1
 import RequestPolicy
 
-/// Puts pprof captures through the capture scheduler. A CPU profile or trace starts its own shared
-/// capture, joins an identical one that just started, or waits its turn; a delta profile only
-/// counts against its user's limit and goes on to the forwarder like every other request.
+/// Puts pprof captures through the capture scheduler, which decides when a CPU profile or trace
+/// may go upstream: it starts a shared capture of its own, joins an identical one that just
+/// started, or waits its turn. A request that starts a capture goes on to the forwarder like every
+/// other request, and its response is teed to the joiners; a joiner is answered from that tee and
+/// never reaches the forwarder. A delta profile only counts against its user's limit.
 final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
     typealias InboundIn = AuthorizedRequestPart
     typealias InboundOut = AuthorizedRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// The pause before sending a capture again that met a profiler still being released.
+    static let retryPause: Duration = .milliseconds(50)
+
     /// A CPU profile or trace request being served.
     private struct Capture {
         var head: HTTPRequestHead
-        var upstreamHead: HTTPRequestHead
+        var authorized: AuthorizedRequest
         var request: CaptureScheduler.Request
         var user: String
     }
@@ -28,14 +33,14 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
         case refused
         /// Waiting for the running capture of its lane; `shared` is its own capture, made but not started.
         case waiting(Capture, SharedCapture, since: ContinuousClock.Instant, timeout: Scheduled<Void>)
-        /// Taking part in a shared capture.
-        case subscribed(Capture, SharedCaptureHandle, subscriberID: UInt64, responseStarted: Bool)
+        /// Forwarded, its response teed to `shared`; `retrying` while Go's 500 from a profiler still
+        /// being released is read and dropped, to send the request again.
+        case leading(Capture, SharedCapture, retrying: Bool)
+        /// Answered from another request's shared capture.
+        case joined(Capture, SharedCaptureHandle, joinerID: UInt64, responseStarted: Bool)
     }
 
     private let scheduler: CaptureScheduler
-    private let upstream: any UpstreamConnector
-    private let target: UpstreamTarget
-    private let identityHeaders: IdentityHeaders
     private let isHTTP2: Bool
     private let logger: Logger
     private var context: ChannelHandlerContext?
@@ -43,14 +48,8 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
     /// Whether the current request's `.end` has arrived.
     private var requestEnded = false
 
-    init(
-        scheduler: CaptureScheduler, upstream: any UpstreamConnector, target: UpstreamTarget,
-        identityHeaders: IdentityHeaders, isHTTP2: Bool, logger: Logger
-    ) {
+    init(scheduler: CaptureScheduler, isHTTP2: Bool, logger: Logger) {
         self.scheduler = scheduler
-        self.upstream = upstream
-        self.target = target
-        self.identityHeaders = identityHeaders
         self.isHTTP2 = isHTTP2
         self.logger = logger
     }
@@ -73,11 +72,11 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
             guard case .head(let head, let authorized) = part else { return }
             requestEnded = false
             place(head, authorized: authorized, data: data, context: context)
-        case .passing:
+        case .passing, .leading:
             context.fireChannelRead(data)
         case .refused:
             if case .end = part { state = .idle }
-        case .waiting, .subscribed:
+        case .waiting, .joined:
             // Capture requests are GET or HEAD without a body (the guardrails saw to it).
             break
         }
@@ -105,14 +104,10 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
         case .trace:
             lane = .trace
         }
-        let upstreamHead = ForwardedHeaders.upstreamHead(
-            for: head, authorized: authorized, target: target, identity: identityHeaders,
-            clientAddress: context.channel.remoteAddress
-        )
         let request = CaptureScheduler.Request(
             lane: lane, key: "\(head.method.rawValue) \(authorized.target.path) \(capture.seconds)", seconds: capture.seconds
         )
-        admit(Capture(head: head, upstreamHead: upstreamHead, request: request, user: user), context: context)
+        admit(Capture(head: head, authorized: authorized, request: request, user: user), context: context)
     }
 
     private func admit(_ capture: Capture, context: ChannelHandlerContext) {
@@ -127,9 +122,11 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
         case .start:
             lead(capture, shared, participation: .started, context: context)
         case .join(let running):
-            let subscriberID = scheduler.newID()
-            state = .subscribed(capture, running, subscriberID: subscriberID, responseStarted: false)
-            running.subscribe(subscriberHandle(subscriberID, context: context))
+            let joinerID = scheduler.newID()
+            state = .joined(capture, running, joinerID: joinerID, responseStarted: false)
+            running.subscribe(CaptureSubscriberHandle(
+                id: joinerID, eventLoop: eventLoop, subscriber: NIOLoopBound(self as any CaptureSubscriber, eventLoop: eventLoop)
+            ))
             context.triggerUserOutboundEvent(CaptureScheduledEvent(participation: .joined), promise: nil)
         case .wait:
             let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(scheduler.configuration.queueTimeout)) {
@@ -146,22 +143,23 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
         }
     }
 
-    /// Starts the shared capture with this request as its first subscriber.
+    /// Sends the request on to the forwarder, its response teed to `shared`.
     private func lead(
         _ capture: Capture, _ shared: SharedCapture, participation: ExchangeRecord.CaptureParticipation,
         context: ChannelHandlerContext
     ) {
-        let subscriberID = scheduler.newID()
-        state = .subscribed(capture, shared.handle, subscriberID: subscriberID, responseStarted: false)
+        state = .leading(capture, shared, retrying: false)
         context.triggerUserOutboundEvent(CaptureScheduledEvent(participation: participation), promise: nil)
-        shared.subscribe(subscriberHandle(subscriberID, context: context))
-        shared.start(head: capture.upstreamHead, upstream: upstream, joinWindow: scheduler.configuration.joinWindow)
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        shared.start(joinWindow: scheduler.configuration.joinWindow) { held in bound.value.holdUpstreamReads(held) }
+        forward(capture, context: context)
     }
 
-    private func subscriberHandle(_ id: UInt64, context: ChannelHandlerContext) -> CaptureSubscriberHandle {
-        CaptureSubscriberHandle(
-            id: id, eventLoop: context.eventLoop, subscriber: NIOLoopBound(self as any CaptureSubscriber, eventLoop: context.eventLoop)
-        )
+    private func forward(_ capture: Capture, context: ChannelHandlerContext) {
+        context.fireChannelRead(wrapInboundOut(.head(capture.head, capture.authorized)))
+        if requestEnded {
+            context.fireChannelRead(wrapInboundOut(.end(nil)))
+        }
     }
 
     /// The running capture of this request's lane ended: start this one.
@@ -194,27 +192,90 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
         error.write(to: context, version: version, closeConnection: false, isHTTP2: isHTTP2)
     }
 
-    // MARK: Shared capture deliveries
+    /// Joiners fell behind (or caught up): the forwarder stops (or resumes) reading the upstream.
+    private func holdUpstreamReads(_ held: Bool) {
+        guard case .leading = state, let context else { return }
+        context.fireUserInboundEventTriggered(UpstreamReadHold(held: held))
+    }
 
-    func captureDelivered(_ parts: [HTTPClientResponsePart]) {
-        guard case .subscribed(let capture, let shared, let subscriberID, var responseStarted) = state, let context else { return }
+    // MARK: The forwarded response of a leading request
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let part = unwrapOutboundIn(data)
+        switch state {
+        case .passing(let user):
+            if case .end = part {
+                if let user { scheduler.userFinished(user) }
+                state = .idle
+            }
+        case .leading(let capture, let shared, var retrying):
+            if case .head(let head) = part, head.status == .internalServerError, scheduler.isSettling(capture.request.lane) {
+                retrying = true
+                state = .leading(capture, shared, retrying: true)
+            }
+            guard !retrying else {
+                // Go's 500 from a profiler still being released: read it to its end, then send again.
+                if case .end = part { sendAgainAfterPause() }
+                promise?.succeed()
+                return
+            }
+            shared.publish(part)
+            if case .end = part {
+                scheduler.userFinished(capture.user)
+                state = .idle
+            }
+        default:
+            break
+        }
+        context.write(data, promise: promise)
+    }
+
+    private func sendAgainAfterPause() {
+        guard let context else { return }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(Self.retryPause)) {
+            let handler = bound.value
+            guard case .leading(let capture, let shared, true) = handler.state, let context = handler.context else { return }
+            handler.state = .leading(capture, shared, retrying: false)
+            handler.forward(capture, context: context)
+        }
+    }
+
+    /// The forwarder aborts a response it had started (the upstream broke off).
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if case .leading = state {
+            sourceLeft()
+        }
+        context.close(mode: mode, promise: promise)
+    }
+
+    /// A leading request ends without a complete response.
+    private func sourceLeft() {
+        guard case .leading(let capture, let shared, _) = state else { return }
+        shared.sourceLeft()
+        scheduler.userFinished(capture.user)
+        state = .idle
+    }
+
+    // MARK: Deliveries to a joiner
+
+    func captureDelivered(_ parts: [HTTPServerResponsePart]) {
+        guard case .joined(let capture, let shared, let joinerID, var responseStarted) = state, let context else { return }
         for part in parts {
             switch part {
-            case .head(let head):
+            case .head(var head):
                 responseStarted = true
-                state = .subscribed(capture, shared, subscriberID: subscriberID, responseStarted: true)
-                let relayed = HTTPResponseHead(
-                    version: capture.head.version, status: head.status, headers: ForwardedHeaders.response(head.headers)
-                )
-                context.write(wrapOutboundOut(.head(relayed)), promise: nil)
-            case .body(let body):
-                let bytes = body.readableBytes
-                context.write(wrapOutboundOut(.body(.byteBuffer(body)))).assumeIsolated().whenComplete { _ in
-                    shared.acknowledge(subscriberID, bytes: bytes)
+                state = .joined(capture, shared, joinerID: joinerID, responseStarted: true)
+                head.version = capture.head.version
+                context.write(wrapOutboundOut(.head(head)), promise: nil)
+            case .body:
+                let bytes = part.bodyBytes
+                context.write(wrapOutboundOut(part)).assumeIsolated().whenComplete { _ in
+                    shared.acknowledge(joinerID, bytes: bytes)
                 }
-            case .end(let trailers):
-                context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-                shared.unsubscribe(subscriberID)
+            case .end:
+                context.writeAndFlush(wrapOutboundOut(part), promise: nil)
+                shared.unsubscribe(joinerID)
                 scheduler.userFinished(capture.user)
                 state = .idle
                 return
@@ -225,37 +286,22 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
         }
     }
 
-    func captureFailed(_ error: UpstreamError) {
-        guard case .subscribed(let capture, let shared, let subscriberID, let responseStarted) = state, let context else { return }
-        shared.unsubscribe(subscriberID)
+    func captureCut() {
+        guard case .joined(let capture, _, _, _) = state, let context else { return }
         scheduler.userFinished(capture.user)
         state = .idle
-        if responseStarted {
-            context.flush()
-            context.close(promise: nil)
-        } else {
-            ProxyError.badGateway(error.description).write(
-                to: context, version: capture.head.version, closeConnection: false, isHTTP2: isHTTP2
-            )
-        }
+        context.flush()
+        context.close(promise: nil)
     }
 
-    /// The capture this request joined could not be joined any more by the time it got there.
+    /// The capture this request joined could not be joined any more by the time it got there, or
+    /// ended before its response started.
     func captureJoinRefused() {
-        guard case .subscribed(let capture, _, _, false) = state, let context else { return }
+        guard case .joined(let capture, _, _, false) = state, let context else { return }
         admit(capture, context: context)
     }
 
-    // MARK: Responses from the forwarder, and the client leaving
-
-    /// Releases the capture slot of a forwarded request when its response ends.
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .passing(let user) = state, case .end = unwrapOutboundIn(data) {
-            if let user { scheduler.userFinished(user) }
-            state = .idle
-        }
-        context.write(data, promise: promise)
-    }
+    // MARK: The client leaving
 
     func channelInactive(context: ChannelHandlerContext) {
         switch state {
@@ -275,8 +321,10 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
                 "lane": "\(capture.request.lane.rawValue)", "seconds": "\(capture.request.seconds)",
                 "waiting": "\(scheduler.occupancy(capture.request.lane).waiting)",
             ])
-        case .subscribed(let capture, let shared, let subscriberID, _):
-            shared.unsubscribe(subscriberID)
+        case .leading:
+            sourceLeft()
+        case .joined(let capture, let shared, let joinerID, _):
+            shared.unsubscribe(joinerID)
             scheduler.userFinished(capture.user)
         }
         state = .idle

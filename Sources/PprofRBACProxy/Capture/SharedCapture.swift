@@ -1,52 +1,42 @@
 import NIOCore
 import NIOHTTP1
 
-/// One CPU profile or trace read from the upstream once and delivered to every request that
-/// shares it: the one that started it and those that joined within the join window.
+/// One CPU profile or trace response, forwarded once for the request that started it (the source)
+/// and teed to every request that joined within the join window.
 ///
-/// It lives on the event loop of the request that started it. Joiners on other loops get the
-/// response parts received so far (kept while the capture can be joined) and then the rest as they
-/// arrive. The upstream is read only while every subscriber keeps up, and closed as soon as the
-/// last subscriber leaves, which releases the profiler.
+/// It lives on the event loop of the source, whose `CaptureHandler` publishes here each part of
+/// the response the forwarder relays. Joiners on other loops get the parts published so far (kept
+/// while the capture can be joined) and then the rest as they arrive. While a joiner is more than
+/// `highWaterMark` behind, the source holds its upstream reads, so the upstream is read only as fast
+/// as the slowest client.
 ///
-/// A capture closed early releases the profiler only once Go notices the closed connection, a
-/// moment later. A capture that starts in that moment and gets Go's 500 ("already in use") is
-/// sent again after a short pause instead of relaying the 500, while the lane is settling.
-final class SharedCapture: UpstreamResponseDelegate {
+/// When the source's request ends without a complete response (its client left, or the upstream
+/// broke off), joiners that have received nothing yet are placed again, and the others are cut.
+final class SharedCapture {
     /// Parts kept for joiners; past this, nobody else may join.
     static let replayLimit = 4 * 1024 * 1024
-    /// A subscriber this far behind pauses the upstream.
+    /// A joiner this far behind holds the upstream reads.
     static let highWaterMark = 512 * 1024
-    /// The pause before sending a capture again that met a profiler still being released.
-    static let retryPause: Duration = .milliseconds(50)
 
-    private struct Subscriber {
+    private struct Joiner {
         var handle: CaptureSubscriberHandle
         var dispatched = 0
         var acknowledged = 0
-    }
-
-    private enum Phase {
-        case connecting
-        case streaming
-        /// Reading Go's 500 to its end, to send the request again.
-        case retrying(keepAlive: Bool)
-        case ended
-        case failed(UpstreamError)
     }
 
     let id: UInt64
     let lane: CaptureScheduler.Lane
     private let eventLoop: any EventLoop
     private let scheduler: CaptureScheduler
-    private var request: (head: HTTPRequestHead, upstream: any UpstreamConnector)?
-    private var exchange: (any UpstreamExchange)?
-    private var phase = Phase.connecting
-    private var subscribers: [UInt64: Subscriber] = [:]
-    /// Everything received, while the capture can still be joined.
-    private var replay: [HTTPClientResponsePart]? = []
+    private var joiners: [UInt64: Joiner] = [:]
+    /// Everything published, while the capture can still be joined.
+    private var replay: [HTTPServerResponsePart]? = []
     private var replayBytes = 0
-    private var upstreamKeepAlive = true
+    private var responseStarted = false
+    private var over = false
+    private var readsHeld = false
+    /// Told when joiners fall behind (true) and when they have caught up (false).
+    private var holdReads: ((Bool) -> Void)?
 
     init(id: UInt64, lane: CaptureScheduler.Lane, eventLoop: any EventLoop, scheduler: CaptureScheduler) {
         self.id = id
@@ -60,48 +50,23 @@ final class SharedCapture: UpstreamResponseDelegate {
         SharedCaptureHandle(eventLoop: eventLoop, capture: NIOLoopBound(self, eventLoop: eventLoop))
     }
 
-    /// Leases an upstream connection and sends `head`; joining closes after `joinWindow`.
-    func start(head: HTTPRequestHead, upstream: any UpstreamConnector, joinWindow: Duration) {
+    /// The source's request is on its way upstream: joining closes after `joinWindow`, and
+    /// `holdReads` is told whenever joiners fall behind or catch up.
+    func start(joinWindow: Duration, holdReads: @escaping (Bool) -> Void) {
+        self.holdReads = holdReads
         eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(joinWindow)) { [self] in closeJoining() }
-        request = (head, upstream)
-        send()
     }
 
-    private func send() {
-        guard let (head, upstream) = request else { return }
-        upstream.lease(on: eventLoop, fresh: false) { [self] result in
-            switch result {
-            case .success(let connection):
-                guard case .connecting = phase, !subscribers.isEmpty else {
-                    connection.finish(reusable: true)
-                    finish(.failed(.closedBeforeResponse(reused: false)))
-                    return
-                }
-                phase = .streaming
-                exchange = connection
-                connection.begin(delegate: self)
-                connection.write(.head(head))
-                connection.write(.end(nil))
-                connection.flush()
-            case .failure(let error):
-                finish(.failed(error))
-            }
-        }
-    }
-
-    /// Adds a subscriber: it gets everything received so far, then the rest. A joiner that arrives
+    /// Adds a joiner: it gets everything published so far, then the rest. A joiner that arrives
     /// after joining closed (the window passed while it was on its way) is turned away to be placed again.
-    func subscribe(_ subscriber: CaptureSubscriberHandle) {
-        guard replay != nil else {
-            subscriber.joinRefused()
+    func subscribe(_ joiner: CaptureSubscriberHandle) {
+        guard let replay, !over else {
+            joiner.joinRefused()
             return
         }
-        subscribers[subscriber.id] = Subscriber(handle: subscriber)
-        if let replay, !replay.isEmpty {
-            dispatch(replay, to: subscriber.id)
-        }
-        if case .failed(let error) = phase {
-            subscriber.fail(error)
+        joiners[joiner.id] = Joiner(handle: joiner)
+        if !replay.isEmpty {
+            dispatch(replay, to: joiner.id)
         }
     }
 
@@ -109,55 +74,29 @@ final class SharedCapture: UpstreamResponseDelegate {
     /// join is turned away to be placed again.
     func withdraw() {
         replay = nil
-        for subscriber in subscribers.values {
-            subscriber.handle.joinRefused()
+        over = true
+        for joiner in joiners.values {
+            joiner.handle.joinRefused()
         }
-        subscribers.removeAll()
+        joiners.removeAll()
     }
 
-    /// Removes a subscriber; when none is left the upstream request is closed.
+    /// Removes a joiner (its client left, or its response ended).
     func unsubscribe(_ id: UInt64) {
-        subscribers[id] = nil
-        guard subscribers.isEmpty else {
-            exchange?.resumeReading()
-            return
-        }
-        switch phase {
-        case .connecting, .streaming, .retrying:
-            exchange?.finish(reusable: false)
-            exchange = nil
-            finish(.failed(.closedBeforeResponse(reused: false)))
-        case .ended, .failed:
-            break
-        }
+        joiners[id] = nil
+        updateHold()
     }
 
-    /// A subscriber wrote `bytes` more to its client.
+    /// A joiner wrote `bytes` more to its client.
     func acknowledge(_ id: UInt64, bytes: Int) {
-        subscribers[id]?.acknowledged += bytes
-        if acceptsResponseData {
-            exchange?.resumeReading()
-        }
+        joiners[id]?.acknowledged += bytes
+        updateHold()
     }
 
-    // MARK: UpstreamResponseDelegate
-
-    var acceptsResponseData: Bool {
-        subscribers.values.allSatisfy { $0.dispatched - $0.acknowledged < Self.highWaterMark }
-    }
-
-    func upstreamDidReceive(_ part: HTTPClientResponsePart) {
-        if case .retrying(let keepAlive) = phase {
-            if case .end = part { sendAgain(reusable: keepAlive) }
-            return
-        }
-        if case .head(let head) = part {
-            if head.status == .internalServerError, scheduler.isSettling(lane) {
-                phase = .retrying(keepAlive: head.isKeepAlive)
-                return
-            }
-            upstreamKeepAlive = head.isKeepAlive
-        }
+    /// One part of the source's response, as the forwarder relays it.
+    func publish(_ part: HTTPServerResponsePart) {
+        guard !over else { return }
+        if case .head = part { responseStarted = true }
         if replay != nil {
             replay?.append(part)
             replayBytes += part.bodyBytes
@@ -165,40 +104,42 @@ final class SharedCapture: UpstreamResponseDelegate {
                 closeJoining()
             }
         }
-        for id in subscribers.keys {
+        for id in joiners.keys {
             dispatch([part], to: id)
         }
         if case .end = part {
-            exchange?.finish(reusable: upstreamKeepAlive)
-            exchange = nil
-            finish(.ended)
+            finish(cutShort: false)
+        } else {
+            updateHold()
         }
     }
 
-    func upstreamReadComplete() {}
-
-    func upstreamWritabilityChanged() {}
-
-    func upstreamFailed(_ error: UpstreamError) {
-        exchange = nil
-        finish(.failed(error))
-    }
-
-    /// Go's 500 has been read: the request goes out again after a pause, on a fresh lease.
-    private func sendAgain(reusable: Bool) {
-        exchange?.finish(reusable: reusable)
-        exchange = nil
-        phase = .connecting
-        eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(Self.retryPause)) { [self] in
-            guard case .connecting = phase else { return }
-            send()
+    /// The source's request ended without a complete response: the lane settles, and the joiners
+    /// are placed again if nothing reached them yet, or cut.
+    func sourceLeft() {
+        guard !over else { return }
+        finish(cutShort: true)
+        for joiner in joiners.values {
+            if responseStarted {
+                joiner.handle.cut()
+            } else {
+                joiner.handle.joinRefused()
+            }
         }
+        joiners.removeAll()
     }
 
-    private func dispatch(_ parts: [HTTPClientResponsePart], to id: UInt64) {
-        guard let subscriber = subscribers[id] else { return }
-        subscribers[id]?.dispatched += parts.reduce(0) { $0 + $1.bodyBytes }
-        subscriber.handle.deliver(parts)
+    private func dispatch(_ parts: [HTTPServerResponsePart], to id: UInt64) {
+        guard let joiner = joiners[id] else { return }
+        joiners[id]?.dispatched += parts.reduce(0) { $0 + $1.bodyBytes }
+        joiner.handle.deliver(parts)
+    }
+
+    private func updateHold() {
+        let behind = !over && joiners.values.contains { $0.dispatched - $0.acknowledged >= Self.highWaterMark }
+        guard behind != readsHeld else { return }
+        readsHeld = behind
+        holdReads?(behind)
     }
 
     private func closeJoining() {
@@ -208,25 +149,14 @@ final class SharedCapture: UpstreamResponseDelegate {
         scheduler.stopJoining(id)
     }
 
-    /// The upstream work is over: the lane is free for the next capture. A capture cut short while
-    /// its request was upstream leaves the lane settling.
-    private func finish(_ outcome: Phase) {
-        let cutShort: Bool
-        switch (phase, outcome) {
-        case (.ended, _), (.failed, _):
-            return
-        case (.streaming, .failed):
-            cutShort = true
-        default:
-            cutShort = false
-        }
-        phase = outcome
+    /// The upstream work is over: the lane is free for the next capture. `cutShort`: the upstream
+    /// request was closed before its response ended, so the profiler may still be releasing.
+    private func finish(cutShort: Bool) {
+        closeJoining()
+        over = true
+        updateHold()
+        holdReads = nil
         scheduler.finished(id, cutShort: cutShort)
-        if case .failed(let error) = outcome {
-            for subscriber in subscribers.values {
-                subscriber.handle.fail(error)
-            }
-        }
     }
 }
 
@@ -235,8 +165,8 @@ struct SharedCaptureHandle: Sendable {
     let eventLoop: any EventLoop
     let capture: NIOLoopBound<SharedCapture>
 
-    func subscribe(_ subscriber: CaptureSubscriberHandle) {
-        eventLoop.execute { capture.value.subscribe(subscriber) }
+    func subscribe(_ joiner: CaptureSubscriberHandle) {
+        eventLoop.execute { capture.value.subscribe(joiner) }
     }
 
     func unsubscribe(_ id: UInt64) {
@@ -248,28 +178,29 @@ struct SharedCaptureHandle: Sendable {
     }
 }
 
-/// What a shared capture delivers to each request taking part in it (the capture handler; a seam
-/// for tests). Called on the request's event loop.
+/// What a shared capture delivers to each request that joined it (the capture handler; a seam for
+/// tests). Called on the request's event loop.
 protocol CaptureSubscriber: AnyObject {
-    func captureDelivered(_ parts: [HTTPClientResponsePart])
-    func captureFailed(_ error: UpstreamError)
-    /// The capture could not be joined any more by the time the request got there.
+    func captureDelivered(_ parts: [HTTPServerResponsePart])
+    /// The response broke off after it had started.
+    func captureCut()
+    /// The capture could not be joined, or ended before its response started: place the request again.
     func captureJoinRefused()
 }
 
-/// A request taking part in a shared capture, as the capture holds it; every call hops to the
+/// A request that joined a shared capture, as the capture holds it; every call hops to the
 /// request's loop.
 struct CaptureSubscriberHandle: Sendable {
     let id: UInt64
     let eventLoop: any EventLoop
     let subscriber: NIOLoopBound<any CaptureSubscriber>
 
-    func deliver(_ parts: [HTTPClientResponsePart]) {
+    func deliver(_ parts: [HTTPServerResponsePart]) {
         eventLoop.execute { subscriber.value.captureDelivered(parts) }
     }
 
-    func fail(_ error: UpstreamError) {
-        eventLoop.execute { subscriber.value.captureFailed(error) }
+    func cut() {
+        eventLoop.execute { subscriber.value.captureCut() }
     }
 
     func joinRefused() {
@@ -277,9 +208,9 @@ struct CaptureSubscriberHandle: Sendable {
     }
 }
 
-extension HTTPClientResponsePart {
+extension HTTPServerResponsePart {
     /// The body bytes this part carries.
     var bodyBytes: Int {
-        if case .body(let buffer) = self { buffer.readableBytes } else { 0 }
+        if case .body(.byteBuffer(let buffer)) = self { buffer.readableBytes } else { 0 }
     }
 }

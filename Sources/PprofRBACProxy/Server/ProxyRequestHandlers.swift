@@ -18,10 +18,7 @@ struct ProxyRequestHandlers: Sendable {
         [
             ExchangeRecorder(observers: observers),
             GateHandler(gate: gate, isHTTP2: isHTTP2, clientCertificates: clientCertificates),
-            CaptureHandler(
-                scheduler: captureScheduler, upstream: upstream, target: upstreamTarget,
-                identityHeaders: identityHeaders, isHTTP2: isHTTP2, logger: logger
-            ),
+            CaptureHandler(scheduler: captureScheduler, isHTTP2: isHTTP2, logger: logger),
             ForwardingHandler(upstream: upstream, target: upstreamTarget, identityHeaders: identityHeaders, isHTTP2: isHTTP2),
         ]
     }

@@ -30,6 +30,8 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
         /// When the request head was handed to an upstream connection.
         var sentAt: ContinuousClock.Instant?
         var retried = false
+        /// Whether a tee of this response (a shared capture) asked for upstream reads to pause.
+        var readsHeld = false
     }
 
     private let upstream: any UpstreamConnector
@@ -91,10 +93,21 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if context.channel.isWritable, !(exchange?.readsHeld ?? false) {
             exchange?.connection?.resumeReading()
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let hold = event as? UpstreamReadHold else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        exchange?.readsHeld = hold.held
+        if !hold.held, context.channel.isWritable {
+            exchange?.connection?.resumeReading()
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -166,7 +179,7 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
     // MARK: Upstream
 
     var acceptsResponseData: Bool {
-        context?.channel.isWritable ?? false
+        !(exchange?.readsHeld ?? false) && (context?.channel.isWritable ?? false)
     }
 
     func upstreamDidReceive(_ part: HTTPClientResponsePart) {
@@ -213,7 +226,10 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
             let replay = current.replayable, current.requestEnded
         {
             // A pooled connection went stale before the upstream saw the request: send it again.
-            exchange = Exchange(queued: replay, replayable: replay, version: current.version, requestEnded: true, retried: true)
+            exchange = Exchange(
+                queued: replay, replayable: replay, version: current.version, requestEnded: true, retried: true,
+                readsHeld: current.readsHeld
+            )
             lease(fresh: true)
             return
         }
@@ -237,4 +253,10 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
         )
         resumeDownstreamReadingIfPossible()
     }
+}
+
+/// Sent inbound to the forwarder by a tee of its response: pause (`held`) or resume upstream reads,
+/// so the upstream is read only as fast as the slowest client of a shared capture.
+struct UpstreamReadHold: Sendable {
+    let held: Bool
 }
