@@ -9,9 +9,10 @@ import ServiceLifecycle
 /// Builds the proxy from its configuration (files read, Kubernetes client made, authenticators and
 /// authorizers chained) and runs it until SIGTERM or SIGINT.
 package enum ProxyApplication {
-    /// `metrics` is what `/metrics` exports; the executable bootstraps swift-metrics onto its registry.
-    package static func run(_ configuration: ProxyConfiguration, logger: Logger, metrics: ProxyMetrics = ProxyMetrics()) async throws {
+    package static func run(_ configuration: ProxyConfiguration, logger: Logger) async throws {
         try configuration.validate()
+        // Where everything is measured, and what `/metrics` exports.
+        let metrics = ProxyMetrics()
         if let openFiles = FileDescriptorLimit.raiseToHardLimit() {
             logger.debug("open file limit", metadata: ["nofile": "\(openFiles)"])
         }
@@ -19,7 +20,9 @@ package enum ProxyApplication {
         let kubernetesClient = try makeKubernetesClient(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
         do {
             let clientCertificateAuthority = ClientCertificateAuthority([])
-            let tls = try makeServingTLS(configuration, clientCertificateAuthority: clientCertificateAuthority, logger: logger)
+            let tls = try makeServingTLS(
+                configuration, clientCertificateAuthority: clientCertificateAuthority, metrics: metrics, logger: logger
+            )
             let upstreamPool = try makeUpstreamPool(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
             var observers: [any ExchangeObserver] = [AccessLog(logger: logger), RequestMetrics(metrics: metrics)]
             let auditLog: AuditLog? =
@@ -46,12 +49,13 @@ package enum ProxyApplication {
                 captureScheduler: CaptureScheduler(configuration: .init(
                     joinWindow: configuration.captureJoinWindow, queueTimeout: configuration.captureQueueTimeout,
                     queueSize: configuration.captureQueueSize, maximumPerUser: configuration.maxCapturesPerUser
-                )),
+                ), metrics: metrics),
                 upstream: upstreamPool, upstreamTarget: configuration.upstream,
                 identityHeaders: configuration.identityHeaders, observers: observers, logger: logger
             )
             let protections = Listener.Protections(
-                readHeaderTimeout: configuration.readHeaderTimeout, maxConnections: configuration.maxConnections
+                readHeaderTimeout: configuration.readHeaderTimeout, maxConnections: configuration.maxConnections,
+                metrics: metrics
             )
             // Shut down in reverse: the proxy drains first, then the endpoints and the TLS watcher stop,
             // and the audit log writes its last lines.
@@ -95,7 +99,8 @@ package enum ProxyApplication {
     /// The serving certificate (files or self-signed) and client CA, watched for changes; nil when
     /// only the deprecated plain-text listener is configured.
     static func makeServingTLS(
-        _ configuration: ProxyConfiguration, clientCertificateAuthority: ClientCertificateAuthority, logger: Logger
+        _ configuration: ProxyConfiguration, clientCertificateAuthority: ClientCertificateAuthority, metrics: ProxyMetrics,
+        logger: Logger
     ) throws -> ServingTLSReloader? {
         guard configuration.listenAddress != nil else { return nil }
         let source: ServingTLSReloader.Source
@@ -112,7 +117,7 @@ package enum ProxyApplication {
         }
         return try ServingTLSReloader(
             source: source, settings: configuration.tls, interval: configuration.certificateReloadInterval,
-            clientCertificateAuthority: clientCertificateAuthority, logger: logger
+            clientCertificateAuthority: clientCertificateAuthority, metrics: metrics, logger: logger
         )
     }
 

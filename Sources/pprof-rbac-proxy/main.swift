@@ -1,8 +1,6 @@
 import Foundation
 import Logging
-import Metrics
 import PprofRBACProxy
-import Prometheus
 
 let action: ProxyCommandLine.Action
 do {
@@ -27,11 +25,8 @@ case .run(let configuration, let warnings):
     for warning in warnings {
         logger.warning("\(warning)")
     }
-    // Once per process: whatever records through swift-metrics lands in the registry /metrics exports.
-    let metrics = ProxyMetrics()
-    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
     do {
-        try await ProxyApplication.run(configuration, logger: logger, metrics: metrics)
+        try await ProxyApplication.run(configuration, logger: logger)
     } catch let error as ConfigurationError {
         logger.critical("\(error)")
         exit(1)

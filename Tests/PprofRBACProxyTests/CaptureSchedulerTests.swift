@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 import NIOEmbedded
-import Prometheus
 import Testing
 
 @testable import PprofRBACProxy
@@ -12,7 +11,7 @@ struct CaptureSchedulerTests {
 
     func scheduler(
         queueSize: Int = 2, queueTimeout: Duration = .seconds(60), perUser: Int = 2,
-        metrics: CaptureMetrics = CaptureMetrics(factory: PrometheusMetricsFactory())
+        metrics: ProxyMetrics = ProxyMetrics()
     ) -> CaptureScheduler {
         CaptureScheduler(
             configuration: .init(joinWindow: .seconds(2), queueTimeout: queueTimeout, queueSize: queueSize, maximumPerUser: perUser),
@@ -118,9 +117,9 @@ struct CaptureSchedulerTests {
 
     @Test("captures running, queued and joined are published by kind, at 0 before the first capture")
     func metrics() {
-        let registry = PrometheusCollectorRegistry()
-        let scheduler = scheduler(metrics: CaptureMetrics(factory: PrometheusMetricsFactory(registry: registry)))
-        func exported() -> String { String(decoding: registry.emitToBuffer(), as: UTF8.self) }
+        let metrics = ProxyMetrics()
+        let scheduler = scheduler(metrics: metrics)
+        func exported() -> String { String(decoding: metrics.exposition(), as: UTF8.self) }
         #expect(exported().contains(#"pprof_rbac_proxy_captures_running{kind="trace"} 0"#))
         #expect(exported().contains(#"pprof_rbac_proxy_captures_joined_total{kind="cpu"} 0"#))
 

@@ -19,6 +19,15 @@ struct ServingTLSReloaderTests {
         try NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem).toDERBytes()
     }
 
+    /// The serving certificate's expiry as `/metrics` exports it.
+    func expiry(_ metrics: ProxyMetrics) throws -> Double {
+        try #require(MetricsExposition(metrics.exposition()).value("pprof_rbac_proxy_serving_certificate_expiry_timestamp_seconds"))
+    }
+
+    func notAfter(_ pem: String) throws -> Double {
+        try Certificate(pemEncoded: pem).notValidAfter.timeIntervalSince1970.rounded(.down)
+    }
+
     @Test("an atomically replaced pair is picked up; a mismatched or half-written one is refused and the old kept")
     func atomicReplace() throws {
         let directory = try TemporaryDirectory()
@@ -27,11 +36,13 @@ struct ServingTLSReloaderTests {
         let first = try authority.issueServerCertificate()
         let certificate = try directory.write(first.certificatePEM, to: "tls.crt")
         let key = try directory.write(first.privateKeyPEM, to: "tls.key")
+        let metrics = ProxyMetrics()
         let reloader = try ServingTLSReloader(
             source: .files(certificate: certificate, privateKey: key, clientCA: nil), settings: ServingTLSSettings(),
-            interval: .seconds(1), clientCertificateAuthority: ClientCertificateAuthority([]), logger: logger
+            interval: .seconds(1), clientCertificateAuthority: ClientCertificateAuthority([]), metrics: metrics, logger: logger
         )
         #expect(try served(reloader) == der(first.certificatePEM))
+        #expect(try expiry(metrics) == notAfter(first.certificatePEM), "the expiry gauge holds the served leaf's notAfter")
 
         let second = try authority.issueServerCertificate()
         try directory.write(second.certificatePEM, to: "tls.crt")
@@ -41,6 +52,7 @@ struct ServingTLSReloaderTests {
         try directory.write(second.privateKeyPEM, to: "tls.key")
         reloader.reloadIfChanged()
         #expect(try served(reloader) == der(second.certificatePEM))
+        #expect(try expiry(metrics) == notAfter(second.certificatePEM))
 
         try directory.write(String(second.certificatePEM.prefix(100)), to: "tls.crt")
         reloader.reloadIfChanged()
@@ -78,7 +90,7 @@ struct ServingTLSReloaderTests {
         let reloader = try ServingTLSReloader(
             source: .files(certificate: directory.path + "/tls.crt", privateKey: directory.path + "/tls.key", clientCA: directory.path + "/ca.crt"),
             settings: ServingTLSSettings(), interval: .seconds(1),
-            clientCertificateAuthority: clientCertificateAuthority, logger: logger
+            clientCertificateAuthority: clientCertificateAuthority, metrics: ProxyMetrics(), logger: logger
         )
         #expect(clientCertificateAuthority.certificates == [clientAuthorities[0].caCertificate])
         for index in 1...2 {
@@ -99,7 +111,7 @@ struct ServingTLSReloaderTests {
         let clientCertificateAuthority = ClientCertificateAuthority([])
         let reloader = try ServingTLSReloader(
             source: .generated(try SelfSignedCertificate(hostName: "test"), clientCA: caFile), settings: ServingTLSSettings(),
-            interval: .seconds(1), clientCertificateAuthority: clientCertificateAuthority, logger: logger
+            interval: .seconds(1), clientCertificateAuthority: clientCertificateAuthority, metrics: ProxyMetrics(), logger: logger
         )
         #expect(clientCertificateAuthority.certificates == [first.caCertificate])
         try directory.write("not a certificate", to: "ca.crt")
@@ -116,7 +128,7 @@ struct ServingTLSReloaderTests {
             try ServingTLSReloader(
                 source: .files(certificate: "/nonexistent/tls.crt", privateKey: "/nonexistent/tls.key", clientCA: nil),
                 settings: ServingTLSSettings(), interval: .seconds(1),
-                clientCertificateAuthority: ClientCertificateAuthority([]), logger: logger
+                clientCertificateAuthority: ClientCertificateAuthority([]), metrics: ProxyMetrics(), logger: logger
             )
         }
     }

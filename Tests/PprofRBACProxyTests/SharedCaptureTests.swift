@@ -2,7 +2,6 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
-import Prometheus
 import RequestPolicy
 import Testing
 
@@ -57,7 +56,7 @@ struct SharedCaptureTests {
     init() {
         scheduler = CaptureScheduler(
             configuration: .init(joinWindow: .seconds(2), queueTimeout: .seconds(60), queueSize: 2, maximumPerUser: 4),
-            metrics: CaptureMetrics(factory: PrometheusMetricsFactory()), now: clock.now
+            metrics: ProxyMetrics(), now: clock.now
         )
     }
 

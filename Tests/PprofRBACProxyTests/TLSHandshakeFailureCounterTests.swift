@@ -2,25 +2,24 @@ import NIOCore
 import NIOEmbedded
 import NIOSSL
 import NIOTLS
-import Prometheus
 import Testing
 
 @testable import PprofRBACProxy
 
 @Suite("TLSHandshakeFailureCounter: failed handshakes, by listener and reason")
 struct TLSHandshakeFailureCounterTests {
-    let registry = PrometheusCollectorRegistry()
+    let metrics = ProxyMetrics()
 
     func channel(listener: String) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(
-            TLSHandshakeFailureCounter(listener: listener, factory: PrometheusMetricsFactory(registry: registry))
+            TLSHandshakeFailureCounter(listener: listener, metrics: metrics)
         )
         return channel
     }
 
     func failures(_ labels: String) -> Double {
-        MetricsExposition(registry.emitToBuffer()).count("pprof_rbac_proxy_tls_handshake_failures_total{\(labels)}")
+        MetricsExposition(metrics.exposition()).count("pprof_rbac_proxy_tls_handshake_failures_total{\(labels)}")
     }
 
     @Test("a failed handshake counts once; a peer gone mid-handshake is eof")

@@ -82,11 +82,11 @@ final class CaptureScheduler: Sendable {
 
     let configuration: Configuration
     private let now: @Sendable () -> ContinuousClock.Instant
-    private let metrics: CaptureMetrics
+    private let metrics: ProxyMetrics
     private let state = NIOLockedValueBox(State())
 
     init(
-        configuration: Configuration, metrics: CaptureMetrics = CaptureMetrics(),
+        configuration: Configuration, metrics: ProxyMetrics,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
     ) {
         self.configuration = configuration
@@ -139,7 +139,7 @@ final class CaptureScheduler: Sendable {
                 return .start
             }
             if running.key == request.key, let capture = running.joinable, now - running.started < configuration.joinWindow {
-                metrics.joined(request.lane)
+                metrics.captureJoined(request.lane)
                 return .join(capture)
             }
             let wait = expectedWait(lane, at: now)
@@ -230,7 +230,7 @@ final class CaptureScheduler: Sendable {
     /// Saves a lane's new state and publishes its occupancy.
     private func store(_ lane: LaneState, as name: Lane, in state: inout State) {
         state.lanes[name] = lane
-        metrics.occupancyChanged(name, running: lane.running == nil ? 0 : 1, queued: lane.queue.count)
+        metrics.captureOccupancyChanged(name, running: lane.running == nil ? 0 : 1, queued: lane.queue.count)
     }
 
     /// The expected wait for a request joining the back of `lane`'s queue now.

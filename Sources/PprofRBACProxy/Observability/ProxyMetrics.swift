@@ -3,18 +3,11 @@ import Prometheus
 
 /// The proxy's metrics, kept in one Prometheus registry and exposed at `/metrics`.
 ///
-/// What the proxy's own observers and decorators measure is recorded here directly, with help texts.
-/// Code deep in the server (TLS handshake failures, the serving certificate's expiry, the capture
-/// scheduler) records through swift-metrics instead; the executable bootstraps swift-metrics onto
-/// this same registry, so `/metrics` exports both. Tests make a fresh instance each.
+/// Everything that measures records here, through the instance it was handed, with help texts:
+/// there is no global metrics system. Tests make a fresh instance each.
 package final class ProxyMetrics: Sendable {
     /// Every metric name starts with this.
     static let prefix = "pprof_rbac_proxy_"
-
-    /// Counted by `TLSHandshakeFailureCounter` through swift-metrics.
-    static let tlsHandshakeFailures = prefix + "tls_handshake_failures_total"
-    /// Set by `ServingCertificateExpiry` through swift-metrics.
-    static let servingCertificateExpiry = prefix + "serving_certificate_expiry_timestamp_seconds"
 
     /// From milliseconds (index pages, heap profiles) to the longest captures (`--max-capture-seconds`).
     static let requestDurationBuckets: [Duration] = [
@@ -33,6 +26,7 @@ package final class ProxyMetrics: Sendable {
     /// registry (which validates names and labels) every time.
     private let counters = NIOLockedValueBox<[MetricKey: Counter]>([:])
     private let histograms = NIOLockedValueBox<[MetricKey: DurationHistogram]>([:])
+    private let gauges = NIOLockedValueBox<[MetricKey: Gauge]>([:])
 
     package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -42,6 +36,11 @@ package final class ProxyMetrics: Sendable {
         }
         for reason in AuditLineDropReason.allCases {
             counter("audit_lines_dropped_total", ["reason": reason.rawValue], help: Help.auditLinesDropped)
+        }
+        // Every capture series is exported (at 0) before the first capture.
+        for lane in CaptureScheduler.Lane.allCases {
+            captureOccupancyChanged(lane, running: 0, queued: 0)
+            counter("captures_joined_total", ["kind": lane.rawValue], help: Help.capturesJoined)
         }
     }
 
@@ -92,6 +91,29 @@ package final class ProxyMetrics: Sendable {
             .increment()
     }
 
+    /// A TLS handshake failed on `listener` (`proxy`, `endpoints` or `metrics`); `reason` is `eof`
+    /// when the peer left mid-handshake, else `error`.
+    func tlsHandshakeFailed(listener: String, reason: String) {
+        counter("tls_handshake_failures_total", ["listener": listener, "reason": reason], help: Help.tlsHandshakeFailures)
+            .increment()
+    }
+
+    /// The serving certificate now served expires at `notAfter` (Unix seconds).
+    func servingCertificateLoaded(notAfter: Int) {
+        gauge("serving_certificate_expiry_timestamp_seconds", [:], help: Help.servingCertificateExpiry).set(Int64(notAfter))
+    }
+
+    /// Captures running and queued in one lane (`kind="cpu"` or `kind="trace"`).
+    func captureOccupancyChanged(_ lane: CaptureScheduler.Lane, running: Int, queued: Int) {
+        gauge("captures_running", ["kind": lane.rawValue], help: Help.capturesRunning).set(Int64(running))
+        gauge("captures_queued", ["kind": lane.rawValue], help: Help.capturesQueued).set(Int64(queued))
+    }
+
+    /// A request joined the running capture of its lane.
+    func captureJoined(_ lane: CaptureScheduler.Lane) {
+        counter("captures_joined_total", ["kind": lane.rawValue], help: Help.capturesJoined).increment()
+    }
+
     /// Audit lines that were not written.
     func auditLinesDropped(_ count: Int, reason: AuditLineDropReason) {
         counter("audit_lines_dropped_total", ["reason": reason.rawValue], help: Help.auditLinesDropped).increment(by: Int64(count))
@@ -111,6 +133,12 @@ package final class ProxyMetrics: Sendable {
             registry.makeDurationHistogram(
                 descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) }, buckets: buckets
             )
+        }
+    }
+
+    private func gauge(_ name: String, _ labels: KeyValuePairs<String, String>, help: String) -> Gauge {
+        Self.handle(in: gauges, for: MetricKey(name: name, labels: labels)) {
+            registry.makeGauge(descriptor: descriptor(name, help: help), labels: labels.map { ($0.key, $0.value) })
         }
     }
 
@@ -152,6 +180,11 @@ package final class ProxyMetrics: Sendable {
         static let upstreamBytes = "Response body bytes relayed from the upstream, by pprof endpoint."
         static let kubernetesAPIDuration = "Duration of TokenReview and SubjectAccessReview calls, failed ones included."
         static let kubernetesAPIErrors = "Failed TokenReview and SubjectAccessReview calls, by kind of failure."
+        static let tlsHandshakeFailures = "TLS handshakes that failed, by listener; eof: the peer left mid-handshake."
+        static let servingCertificateExpiry = "When the serving certificate expires, in Unix seconds."
+        static let capturesRunning = "CPU profiles (cpu) and traces (trace) being captured upstream."
+        static let capturesQueued = "CPU profiles and traces waiting for the running one."
+        static let capturesJoined = "Requests that shared a capture that had just started."
         static let auditLinesDropped = "Audit lines not written: the writer queue was full, or the file could not be written."
     }
 }

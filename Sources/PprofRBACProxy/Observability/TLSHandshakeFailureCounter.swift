@@ -1,4 +1,3 @@
-import CoreMetrics
 import NIOCore
 import NIOSSL
 import NIOTLS
@@ -11,11 +10,11 @@ final class TLSHandshakeFailureCounter: ChannelInboundHandler, RemovableChannelH
 
     /// Which listener the connection came to: `proxy`, `endpoints` or `metrics`.
     private let listener: String
-    private let factory: any MetricsFactory
+    private let metrics: ProxyMetrics
 
-    init(listener: String, factory: any MetricsFactory = MetricsSystem.factory) {
+    init(listener: String, metrics: ProxyMetrics) {
         self.listener = listener
-        self.factory = factory
+        self.metrics = metrics
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -31,9 +30,7 @@ final class TLSHandshakeFailureCounter: ChannelInboundHandler, RemovableChannelH
         } else {
             "error"
         }
-        CoreMetrics.Counter(
-            label: ProxyMetrics.tlsHandshakeFailures, dimensions: [("listener", listener), ("reason", reason)], factory: factory
-        ).increment()
+        metrics.tlsHandshakeFailed(listener: listener, reason: reason)
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         context.fireErrorCaught(error)
     }

@@ -27,6 +27,8 @@ struct Listener: Sendable {
         var readHeaderTimeout: Duration?
         /// `--max-connections`, per listener; nil: no limit.
         var maxConnections: Int?
+        /// Where failed TLS handshakes are counted.
+        var metrics: ProxyMetrics
     }
 
     /// The listener's name in logs and in the `listener` label of the TLS handshake metric:
@@ -98,7 +100,7 @@ struct Listener: Sendable {
         let (http, connections) = (self.http, self.connections)
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(sslHandler)
-            try channel.pipeline.syncOperations.addHandler(TLSHandshakeFailureCounter(listener: name))
+            try channel.pipeline.syncOperations.addHandler(TLSHandshakeFailureCounter(listener: name, metrics: protections.metrics))
         }.flatMap {
             channel.configureHTTP2SecureUpgrade(
                 h2ChannelConfigurator: { channel in

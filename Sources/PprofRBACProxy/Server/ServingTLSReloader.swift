@@ -31,23 +31,26 @@ final class ServingTLSReloader: Service, Sendable {
     private let settings: ServingTLSSettings
     private let interval: Duration
     private let clientCertificateAuthority: ClientCertificateAuthority
+    /// Where the serving certificate's expiry is published.
+    private let metrics: ProxyMetrics
     private let logger: Logger
     private let loaded: NIOLockedValueBox<Loaded>
 
     /// Loads the files once; a failure here stops startup.
     init(
         source: Source, settings: ServingTLSSettings, interval: Duration,
-        clientCertificateAuthority: ClientCertificateAuthority, logger: Logger
+        clientCertificateAuthority: ClientCertificateAuthority, metrics: ProxyMetrics, logger: Logger
     ) throws {
         self.source = source
         self.settings = settings
         self.interval = interval
         self.clientCertificateAuthority = clientCertificateAuthority
+        self.metrics = metrics
         self.logger = logger
         let contents = try Self.read(source)
         let tls = try Self.load(source, contents: contents, settings: settings)
         clientCertificateAuthority.replace(with: tls.clientCertificateAuthority)
-        ServingCertificateExpiry.record(tls)
+        metrics.servingCertificateLoaded(notAfter: tls.servingCertificate.notValidAfter)
         self.loaded = NIOLockedValueBox(Loaded(tls: tls, fileContents: contents))
     }
 
@@ -85,7 +88,7 @@ final class ServingTLSReloader: Service, Sendable {
             let tls = try Self.load(source, contents: contents, settings: settings)
             loaded.withLockedValue { $0 = Loaded(tls: tls, fileContents: contents) }
             clientCertificateAuthority.replace(with: tls.clientCertificateAuthority)
-            ServingCertificateExpiry.record(tls)
+            metrics.servingCertificateLoaded(notAfter: tls.servingCertificate.notValidAfter)
             logger.info("serving certificate and client CA reloaded")
         } catch {
             reportRejected(contents, error: error)
