@@ -34,22 +34,12 @@ enum Curl {
     /// Sends `request` `count` times from one curl process (one connection, reused) and returns
     /// the status codes in order.
     static func statusCodes(of request: CurlRequest, count: Int) async throws -> [Int] {
-        try await timedStatusCodes(of: request, count: count).map(\.status)
-    }
-
-    /// Like `statusCodes`, with how long each request took as curl measured it (`time_total`), so
-    /// the time a busy machine takes to start curl itself is not counted.
-    static func timedStatusCodes(of request: CurlRequest, count: Int) async throws -> [(status: Int, elapsed: Duration)] {
-        var arguments = request.arguments + ["-w", "%{http_code} %{time_total}\\n"]
+        var arguments = request.arguments + ["-w", "%{http_code}\\n"]
         for _ in 0..<count {
             arguments += ["-o", "/dev/null", request.url]
         }
         let result = try await CompletedProcess.run(
             "curl", arguments: arguments, timeout: request.maxTime * count + .seconds(30))
-        return result.stdout.map { line in
-            let fields = line.split(separator: " ")
-            let seconds = fields.count > 1 ? Double(fields[1]) ?? 0 : 0
-            return (Int(fields.first ?? "") ?? 0, .milliseconds(Int64(seconds * 1000)))
-        }
+        return result.stdout.map { Int($0.trimmingCharacters(in: .whitespaces)) ?? 0 }
     }
 }

@@ -2,8 +2,9 @@ import Testing
 
 extension Heavy {
     /// HTTP/2 attacks on one connection (tools/hostile-client h2) while a well-behaved client keeps
-    /// being served on another: NIOHTTP2's limits end each attack, and nobody else notices it. The
-    /// latency bounds hold because the heavy tier runs one test at a time.
+    /// being served on another: NIOHTTP2's limits end each attack, and every request of the other
+    /// client is answered 200 within curl's 10 s limit. (How fast it is served under attack is a
+    /// speed figure, not a test's: no wall-clock bound here.)
     @Suite("Heavy: HTTP/2 floods", .timeLimit(.minutes(5)))
     struct HTTP2Floods {
         /// An attack and how the proxy must end it.
@@ -29,12 +30,12 @@ extension Heavy {
             Attack(name: "zero-window", goAway: [], path: "/debug/pprof/stream?bytes=100000000", count: 10),
         ]
 
-        @Test("Each attack is stopped or contained, and a well-behaved client keeps being served (median under 1 s, none over 5 s)")
+        @Test("Each attack is stopped or contained, and a well-behaved client keeps being served")
         func attacksAreContained() async throws {
             try await ProxyEnvironment.withKubernetesProxy { environment, _ in
                 let port = environment.proxy.port
                 for attack in Self.attacks {
-                    let (report, outcomes) = try await WellBehavedClient(environment: environment).whileRunning {
+                    let (report, statuses) = try await WellBehavedClient(environment: environment).whileRunning {
                         try await HostileClient.h2(
                             attack.name, port: port, token: TestUsers.alice.token, path: attack.path,
                             duration: .seconds(2), count: attack.count)
@@ -44,13 +45,7 @@ extension Heavy {
                     } else {
                         #expect(report.goAway.map { attack.goAway.contains($0.code) } == true, "\(attack): \(report)")
                     }
-                    #expect(outcomes.allSatisfy { $0.status == 200 }, "\(attack): \(outcomes.map(\.status))")
-                    // curl times each request itself; a loaded test machine still delays some, so the
-                    // typical request must be quick, and none may come near curl's 10 s limit.
-                    let latencies = outcomes.map(\.elapsed).sorted()
-                    let median = latencies[latencies.count / 2]
-                    #expect(median < .seconds(1), "\(attack): the median well-behaved request took \(median)")
-                    #expect(latencies.last ?? .zero < .seconds(5), "\(attack): a well-behaved request took \(latencies.last ?? .zero)")
+                    #expect(!statuses.isEmpty && statuses.allSatisfy { $0 == 200 }, "\(attack): \(statuses)")
                     if attack.name == "stream-limit" {
                         #expect(report.serverMaxConcurrentStreams == 100)
                         #expect((report.statuses["200"] ?? 0) <= 100, "more streams served than allowed: \(report.statuses)")
