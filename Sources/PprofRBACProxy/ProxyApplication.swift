@@ -173,9 +173,13 @@ package enum ProxyApplication {
         _ configuration: ProxyConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws -> UpstreamConnectionPool {
         let target = configuration.upstream
-        let clientCertificate = try UpstreamTLS.clientCertificatePair(
-            certificateFile: configuration.upstreamClientCertificateFile, keyFile: configuration.upstreamClientKeyFile
-        )
+        // Both or neither (ProxyConfiguration.validate).
+        let clientCertificate: (certificateFile: String, keyFile: String)? =
+            if let certificate = configuration.upstreamClientCertificateFile, let key = configuration.upstreamClientKeyFile {
+                (certificate, key)
+            } else {
+                nil
+            }
         let transport: UpstreamConnectionPool.Transport
         // h2c is never combined with an https:// upstream (ProxyConfiguration.validate).
         switch (configuration.upstreamForceH2C, target.scheme) {
@@ -188,8 +192,7 @@ package enum ProxyApplication {
             transport = .h2c
         case (false, .https):
             transport = .http1(tls: try UpstreamTLS(
-                host: target.host, caFile: configuration.upstreamCAFile,
-                clientCertificateFile: clientCertificate?.certificateFile, clientKeyFile: clientCertificate?.keyFile
+                host: target.host, caFile: configuration.upstreamCAFile, clientCertificate: clientCertificate
             ))
         case (false, .http):
             if configuration.upstreamCAFile != nil || clientCertificate != nil {

@@ -41,7 +41,7 @@ struct HTTP1LoopPoolTests {
         handshakeTimeout: TimeAmount = .seconds(10)
     ) throws -> UpstreamTestClient {
         let tls = try UpstreamTLS(
-            host: host, caFile: caFile, clientCertificateFile: clientCertificate?.0, clientKeyFile: clientCertificate?.1
+            host: host, caFile: caFile, clientCertificate: clientCertificate.map { (certificateFile: $0.0, keyFile: $0.1) }
         )
         var configuration = UpstreamConnectionPool.Configuration(
             target: UpstreamTarget(scheme: .https, host: host, port: port), transport: .http1(tls: tls)

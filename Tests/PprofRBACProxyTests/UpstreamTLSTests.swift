@@ -26,7 +26,7 @@ struct UpstreamTLSTests {
     func caFile() throws {
         let files = try Files()
         defer { files.directory.remove() }
-        let tls = try UpstreamTLS(host: "127.0.0.1", caFile: files.caFile, clientCertificateFile: nil, clientKeyFile: nil)
+        let tls = try UpstreamTLS(host: "127.0.0.1", caFile: files.caFile, clientCertificate: nil)
         let authority = try NIOSSLCertificate.fromPEMFile(files.caFile)
         #expect(tls.configuration.trustRoots == .certificates(authority))
         #expect(tls.configuration.certificateVerification == .fullVerification)
@@ -36,7 +36,7 @@ struct UpstreamTLSTests {
 
     @Test("without --upstream-ca-file the system roots are trusted, never nothing")
     func systemRoots() throws {
-        let tls = try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificateFile: nil, clientKeyFile: nil)
+        let tls = try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificate: nil)
         #expect(tls.configuration.trustRoots == .default)
         #expect(tls.configuration.certificateVerification == .fullVerification)
     }
@@ -46,7 +46,7 @@ struct UpstreamTLSTests {
         let files = try Files()
         defer { files.directory.remove() }
         let tls = try UpstreamTLS(
-            host: "127.0.0.1", caFile: nil, clientCertificateFile: files.clientCertificateFile, clientKeyFile: files.clientKeyFile
+            host: "127.0.0.1", caFile: nil, clientCertificate: (files.clientCertificateFile, files.clientKeyFile)
         )
         #expect(tls.configuration.trustRoots == .default)
         let certificate = try NIOSSLCertificate.fromPEMFile(files.clientCertificateFile)
@@ -54,27 +54,11 @@ struct UpstreamTLSTests {
         #expect(tls.configuration.privateKey == .privateKey(try NIOSSLPrivateKey(file: files.clientKeyFile, format: .pem)))
     }
 
-    @Test("half a client certificate is refused, naming the missing flag")
-    func halfAPair() throws {
-        #expect(throws: ConfigurationError.missingFlag(
-            flag: "--upstream-client-key-file",
-            hint: "--upstream-client-cert-file and --upstream-client-key-file must be given together"
-        )) {
-            try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificateFile: "client.crt", clientKeyFile: nil)
-        }
-        #expect(throws: ConfigurationError.missingFlag(
-            flag: "--upstream-client-cert-file",
-            hint: "--upstream-client-cert-file and --upstream-client-key-file must be given together"
-        )) {
-            try UpstreamTLS.clientCertificatePair(certificateFile: nil, keyFile: "client.key")
-        }
-    }
-
     @Test("host names are sent as SNI and verified; IP addresses are verified against IP SANs without SNI")
     func serverNames() throws {
-        #expect(try UpstreamTLS(host: "pprof.example", caFile: nil, clientCertificateFile: nil, clientKeyFile: nil).serverHostname == "pprof.example")
-        #expect(try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificateFile: nil, clientKeyFile: nil).serverHostname == nil)
-        #expect(try UpstreamTLS(host: "::1", caFile: nil, clientCertificateFile: nil, clientKeyFile: nil).serverHostname == nil)
+        #expect(try UpstreamTLS(host: "pprof.example", caFile: nil, clientCertificate: nil).serverHostname == "pprof.example")
+        #expect(try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificate: nil).serverHostname == nil)
+        #expect(try UpstreamTLS(host: "::1", caFile: nil, clientCertificate: nil).serverHostname == nil)
     }
 
     @Test("missing and malformed files are startup errors naming the flag")
@@ -83,20 +67,20 @@ struct UpstreamTLSTests {
         defer { files.directory.remove() }
         let missing = files.directory.path + "/missing.crt"
         #expect {
-            try UpstreamTLS(host: "127.0.0.1", caFile: missing, clientCertificateFile: nil, clientKeyFile: nil)
+            try UpstreamTLS(host: "127.0.0.1", caFile: missing, clientCertificate: nil)
         } throws: { error in
             guard case .unreadableFile(flag: "--upstream-ca-file", path: missing, _) = error as? ConfigurationError else { return false }
             return true
         }
         let notPEM = try files.directory.write("not a certificate", to: "garbage.pem")
         #expect {
-            try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificateFile: notPEM, clientKeyFile: files.clientKeyFile)
+            try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificate: (notPEM, files.clientKeyFile))
         } throws: { error in
             guard case .invalidFlag(flag: "--upstream-client-cert-file", value: notPEM, _) = error as? ConfigurationError else { return false }
             return true
         }
         #expect {
-            try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificateFile: files.clientCertificateFile, clientKeyFile: notPEM)
+            try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificate: (files.clientCertificateFile, notPEM))
         } throws: { error in
             guard case .invalidFlag(flag: "--upstream-client-key-file", value: notPEM, _) = error as? ConfigurationError else { return false }
             return true
@@ -110,7 +94,7 @@ struct UpstreamTLSTests {
         let other = try TestCertificateAuthority().issueClientCertificate(commonName: "someone-else")
         let otherKey = try files.directory.write(other.privateKeyPEM, to: "other.key")
         #expect {
-            try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificateFile: files.clientCertificateFile, clientKeyFile: otherKey)
+            try UpstreamTLS(host: "127.0.0.1", caFile: nil, clientCertificate: (files.clientCertificateFile, otherKey))
         } throws: { error in
             guard case .invalidFlag(flag: "--upstream-client-key-file", value: otherKey, _) = error as? ConfigurationError else { return false }
             return true

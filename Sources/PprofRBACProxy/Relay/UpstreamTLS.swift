@@ -13,7 +13,7 @@ struct UpstreamTLS: Sendable {
     let serverHostname: String?
 
     init(
-        host: String, caFile: String?, clientCertificateFile: String?, clientKeyFile: String?
+        host: String, caFile: String?, clientCertificate: (certificateFile: String, keyFile: String)?
     ) throws(ConfigurationError) {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = .fullVerification
@@ -24,7 +24,7 @@ struct UpstreamTLS: Sendable {
         } else {
             configuration.trustRoots = .default
         }
-        if let pair = try Self.clientCertificatePair(certificateFile: clientCertificateFile, keyFile: clientKeyFile) {
+        if let pair = clientCertificate {
             configuration.certificateChain = try Self.certificates(flag: "--upstream-client-cert-file", path: pair.certificateFile)
                 .map { .certificate($0) }
             configuration.privateKey = .privateKey(try Self.privateKey(flag: "--upstream-client-key-file", path: pair.keyFile))
@@ -32,29 +32,12 @@ struct UpstreamTLS: Sendable {
         do {
             context = try NIOSSLContext(configuration: configuration)
         } catch {
-            throw clientKeyFile.map {
-                .invalidFlag(flag: "--upstream-client-key-file", value: $0, reason: "unusable with the client certificate: \(error)")
+            throw clientCertificate.map {
+                .invalidFlag(flag: "--upstream-client-key-file", value: $0.keyFile, reason: "unusable with the client certificate: \(error)")
             } ?? .invalidFlag(flag: "--upstream-ca-file", value: caFile ?? "", reason: "unusable: \(error)")
         }
         self.configuration = configuration
         self.serverHostname = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
-    }
-
-    /// The client certificate and key files, both or neither: half a pair is a startup error.
-    static func clientCertificatePair(
-        certificateFile: String?, keyFile: String?
-    ) throws(ConfigurationError) -> (certificateFile: String, keyFile: String)? {
-        switch (certificateFile, keyFile) {
-        case (let certificateFile?, let keyFile?):
-            return (certificateFile, keyFile)
-        case (nil, nil):
-            return nil
-        default:
-            throw .missingFlag(
-                flag: certificateFile == nil ? "--upstream-client-cert-file" : "--upstream-client-key-file",
-                hint: "--upstream-client-cert-file and --upstream-client-key-file must be given together"
-            )
-        }
     }
 
     /// A TLS handler for one new connection.
