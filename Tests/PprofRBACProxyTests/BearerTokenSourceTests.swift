@@ -3,27 +3,14 @@ import Foundation
 import Glibc
 #endif
 import Logging
-import Synchronization
 import Testing
 
 @testable import PprofRBACProxy
 
 @Suite("BearerTokenSource")
 final class BearerTokenSourceTests {
-    /// A clock the test moves by hand, so refresh intervals pass without waiting.
-    final class ManualClock: Sendable {
-        private let instant = Mutex(ContinuousClock.now)
-
-        func now() -> ContinuousClock.Instant {
-            instant.withLock { $0 }
-        }
-
-        func advance(by duration: Duration) {
-            instant.withLock { $0 += duration }
-        }
-    }
-
     private let directory: TemporaryDirectory
+    /// Moved by hand, so refresh intervals pass without waiting.
     private let clock = ManualClock()
     private let logs = RecordingLogHandler()
 
@@ -44,7 +31,7 @@ final class BearerTokenSourceTests {
         let path = try directory.write("first-token\n", to: "token")
         let clock = self.clock
         let source = try BearerTokenSource(
-            filePath: path, refreshInterval: refreshInterval, logger: logger, now: { clock.now() }
+            filePath: path, refreshInterval: refreshInterval, logger: logger, now: clock.now
         )
         return (source, path)
     }
