@@ -43,11 +43,7 @@ final class H2CLoopConnector: UpstreamLoopConnector {
 
     private func connect() {
         let target = configuration.target
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(configuration.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.recvAllocator, value: UpstreamReads())
-            .channelOption(.maxMessagesPerRead, value: UpstreamReads.perReadEvent)
+        ClientBootstrap.upstream(on: eventLoop, connectTimeout: configuration.connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     var connectionConfiguration = NIOHTTP2Handler.ConnectionConfiguration()

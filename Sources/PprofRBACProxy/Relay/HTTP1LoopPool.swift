@@ -40,11 +40,7 @@ final class HTTP1LoopPool: UpstreamLoopConnector {
         let tls = self.tls
         let handshake = tls.map { _ in eventLoop.makePromise(of: Void.self) }
         let handshakeTimeout = configuration.tlsHandshakeTimeout
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(configuration.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.recvAllocator, value: UpstreamReads())
-            .channelOption(.maxMessagesPerRead, value: UpstreamReads.perReadEvent)
+        ClientBootstrap.upstream(on: eventLoop, connectTimeout: configuration.connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
