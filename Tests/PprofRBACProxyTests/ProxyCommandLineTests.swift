@@ -144,8 +144,9 @@ struct ProxyCommandLineTests {
     func tableCoversEveryFlag() {
         let covered = Set(Self.flagTable.map(\.flag))
         let separatelyTested = Set(
-            ["help", "version", "vmodule", "log-flush-frequency"] + ProxyCommandLine.oidcFlags.map(\.name)
-                + ProxyCommandLine.removedLoggingFlags.map(\.name)
+            [ProxyFlags.help.name, ProxyFlags.version.name, ProxyFlags.vmodule.name, ProxyFlags.logFlushFrequency.name]
+                + ProxyFlags.oidc.map(\.name)
+                + ProxyFlags.removedLogging.map(\.name)
         )
         let all = Set(ProxyCommandLine.flagSet.definitions.map(\.name))
         #expect(all.subtracting(separatelyTested).subtracting(covered).isEmpty)
@@ -226,7 +227,7 @@ struct ProxyCommandLineTests {
         #expect(warnings.allSatisfy { !$0.contains("\n") })
     }
 
-    @Test("every OIDC flag is refused, never ignored", arguments: ProxyCommandLine.oidcFlags.map(\.name))
+    @Test("every OIDC flag is refused, never ignored", arguments: ProxyFlags.oidc.map(\.name))
     func oidc(flag: String) {
         let message = Self.failure(Self.required + ["--\(flag)=x"])
         #expect(message?.hasPrefix("--\(flag): OIDC is not supported by pprof-rbac-proxy; use TokenReview") == true, "\(String(describing: message))")
@@ -317,16 +318,28 @@ struct ProxyCommandLineTests {
         #expect(Self.failure(["--help", "--bogus"]) == "unknown flag: --bogus")
     }
 
+    @Test("each flag is defined once: names and shorthands are unique, and --help describes each exactly once")
+    func eachFlagOnce() {
+        let names = ProxyFlags.all.map(\.name)
+        #expect(Set(names).count == names.count, "\(names.filter { name in names.filter { $0 == name }.count > 1 })")
+        let shorthands = ProxyFlags.all.compactMap(\.shorthand)
+        #expect(Set(shorthands).count == shorthands.count)
+        let described = ProxyCommandLine.help.split(separator: "\n").compactMap { line in
+            line.wholeMatch(of: #/(?:      |  -., )--([^ ,]+)(?: [A-Za-z0-9]+)?/#).map { String($0.1) }
+        }
+        #expect(described == (ProxyFlags.proxy + ProxyFlags.logging + ProxyFlags.oidc).map(\.name))
+    }
+
     @Test("help lists every flag with its meaning and default; the removed logging flags by name")
     func help() {
         let help = ProxyCommandLine.help
-        for definition in ProxyCommandLine.proxyFlags + ProxyCommandLine.loggingFlags + ProxyCommandLine.oidcFlags {
+        for definition in ProxyFlags.proxy + ProxyFlags.logging + ProxyFlags.oidc {
             let entry = FlagSet.usage(of: [definition])
             #expect(help.contains(entry), "--\(definition.name) is not in the help as \(entry)")
             #expect(entry.contains("(default \(FlagSet.defaultText(definition)))"))
             #expect(!definition.usage.isEmpty)
         }
-        for definition in ProxyCommandLine.removedLoggingFlags {
+        for definition in ProxyFlags.removedLogging {
             #expect(help.contains("--\(definition.name)"))
         }
         #expect(help.contains("--allow-paths strings\n"))

@@ -75,60 +75,31 @@ package enum FlagValue: Sendable, Hashable {
 /// What a command line said: the flags that were given (with their final values) and the
 /// positional arguments, in order.
 package struct ParsedFlags: Sendable {
-    private let definitions: [String: FlagDefinition]
     /// Final values of the flags that were given, by name.
     package private(set) var givenValues: [String: FlagValue] = [:]
     /// The names of the flags that were given, in the order of their first use.
     package private(set) var givenNames: [String] = []
     package fileprivate(set) var positionalArguments: [String] = []
 
-    fileprivate init(definitions: [String: FlagDefinition]) {
-        self.definitions = definitions
+    fileprivate init() {}
+
+    package func isGiven<Value>(_ flag: Flag<Value>) -> Bool {
+        isGiven(flag.definition)
     }
 
-    package func isGiven(_ name: String) -> Bool {
-        givenValues[name] != nil
+    package func isGiven(_ definition: FlagDefinition) -> Bool {
+        givenValues[definition.name] != nil
     }
 
-    /// The given value, else the default.
-    package func value(_ name: String) -> FlagValue? {
-        givenValues[name] ?? definitions[name]?.defaultValue
-    }
-
-    package func bool(_ name: String) -> Bool {
-        if case .bool(let value) = value(name) { return value }
-        return false
-    }
-
-    package func string(_ name: String) -> String {
-        if case .string(let value) = value(name) { return value }
-        return ""
+    /// The given value, else the flag's default.
+    package subscript<Value>(_ flag: Flag<Value>) -> Value {
+        givenValues[flag.name].flatMap(Value.init(flagValue:)) ?? flag.defaultValue
     }
 
     /// The string, or nil when it is empty.
-    package func nonEmptyString(_ name: String) -> String? {
-        let value = string(name)
+    package func nonEmpty(_ flag: Flag<String>) -> String? {
+        let value = self[flag]
         return value.isEmpty ? nil : value
-    }
-
-    package func strings(_ name: String) -> [String] {
-        if case .strings(let value) = value(name) { return value }
-        return []
-    }
-
-    package func int(_ name: String) -> Int {
-        if case .int(let value) = value(name) { return value }
-        return 0
-    }
-
-    package func double(_ name: String) -> Double {
-        if case .double(let value) = value(name) { return value }
-        return 0
-    }
-
-    package func duration(_ name: String) -> Duration {
-        if case .duration(let value) = value(name) { return value }
-        return .zero
     }
 
     fileprivate mutating func set(_ definition: FlagDefinition, text: String) throws(ConfigurationError) {
@@ -169,7 +140,7 @@ package struct FlagSet: Sendable {
     /// Parses the arguments (without the program name). Fails on the first unknown flag, missing
     /// value or value that does not parse; positional arguments are collected, not refused.
     package func parse(_ arguments: [String]) throws(ConfigurationError) -> ParsedFlags {
-        var parsed = ParsedFlags(definitions: byName)
+        var parsed = ParsedFlags()
         var remaining = arguments[...]
         while let argument = remaining.popFirst() {
             if argument == "--" {
