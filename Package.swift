@@ -31,7 +31,8 @@ let package = Package(
             ]
         ),
         // What a request asks for, as plain values and with no I/O: path normalization and policy,
-        // the authorization questions, the pprof capture a query starts. Fuzzed by RequestPolicyFuzzer.
+        // the authorization questions, the pprof capture a query starts and its guardrails, bearer/Basic
+        // extraction, the token file CSV, static-rule matching, Go durations. Fuzzed by RequestPolicyFuzzer.
         .target(
             name: "RequestPolicy",
             dependencies: [.product(name: "NIOHTTP1", package: "swift-nio")]

@@ -12,7 +12,9 @@ private func runFuzzerDriver(
 /// libFuzzer's callback for one input, by the name its own `main` looks for.
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    RequestPolicyInvariants.check(UnsafeRawBufferPointer(start: data, count: count))
+    let input = UnsafeRawBufferPointer(start: data, count: count)
+    RequestPolicyInvariants.check(input)
+    ParserInvariants.check(input)
     return 0
 }
 #endif
@@ -33,7 +35,10 @@ enum RequestPolicyFuzzer {
                 FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
                 exit(1)
             }
-            input.withUnsafeBytes { RequestPolicyInvariants.check($0) }
+            input.withUnsafeBytes {
+                RequestPolicyInvariants.check($0)
+                ParserInvariants.check($0)
+            }
         }
         #endif
     }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import RequestPolicy
 import Testing
 
 @testable import PprofRBACProxy

@@ -1,3 +1,4 @@
+import RequestPolicy
 import Testing
 
 @testable import PprofRBACProxy

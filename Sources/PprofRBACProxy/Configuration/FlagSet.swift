@@ -1,3 +1,5 @@
+import RequestPolicy
+
 /// One flag a command line accepts, described the way spf13/pflag describes it.
 package struct FlagDefinition: Sendable {
     /// The Go type behind a flag: how its text is parsed and whether it needs a value.

@@ -1,5 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
-import NIOHTTP1
+#endif
 
 /// Reads the bearer token of a request the way Kubernetes does (`Authorization: Bearer <token>`),
 /// and, when allowed, from `Authorization: Basic base64(anything:<token>)` for `go tool pprof`.
@@ -12,10 +15,12 @@ package enum BearerToken {
         case multipleAuthorizationHeaders
     }
 
-    /// The token, or nil when there is none: no header, another scheme, an empty or oversized token,
-    /// or, with `acceptingBasic`, a Basic header that is not base64 of UTF-8 `user:token`.
-    package static func extract(from headers: HTTPHeaders, acceptingBasic: Bool = false) throws(HeaderError) -> String? {
-        let values = headers["authorization"]
+    /// The token in the request's `Authorization` header values, or nil when there is none: no
+    /// header, another scheme, an empty or oversized token, or, with `acceptingBasic`, a Basic header
+    /// that is not base64 of UTF-8 `user:token`.
+    package static func extract(
+        authorizationValues values: [String], acceptingBasic: Bool = false
+    ) throws(HeaderError) -> String? {
         guard values.count <= 1 else { throw .multipleAuthorizationHeaders }
         guard let value = values.first else { return nil }
         let parts = value.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)

@@ -1,33 +1,32 @@
-import RequestPolicy
-
 /// A kube-apiserver static token file (`--token-auth-file`): CSV lines `token,user,uid,"group1,group2"`.
 package struct TokenAuthFile: Sendable {
     /// The users by token. Later lines win over earlier ones with the same token, as in kube-apiserver.
     package let users: [String: UserInfo]
 
+    /// Why a token file's text cannot be read; `reason` names the record or line.
+    package struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        package let reason: String
+
+        package var description: String { reason }
+    }
+
     package init(users: [String: UserInfo]) {
         self.users = users
     }
 
-    package static func load(path: String) throws(ConfigurationError) -> TokenAuthFile {
-        let text = try ConfigurationError.readText(flag: "--token-auth-file", path: path)
-        return try parse(text, source: path)
-    }
-
     /// Parses the file the way kube-apiserver does (Go's `encoding/csv`, at least three columns, records
     /// with an empty token skipped, the fourth column split on commas into groups).
-    package static func parse(_ text: String, source: String) throws(ConfigurationError) -> TokenAuthFile {
+    package init(parsing text: String) throws(ParseError) {
         let records: [[String]]
         do {
             records = try CSVRecords.parse(text)
         } catch {
-            throw .invalidTokenFile(path: source, reason: error.description)
+            throw ParseError(reason: error.description)
         }
         var users: [String: UserInfo] = [:]
         for (index, record) in records.enumerated() {
             guard record.count >= 3 else {
-                throw .invalidTokenFile(
-                    path: source,
+                throw ParseError(
                     reason: "record \(index + 1) must have at least 3 columns (token, user name, user uid), found \(record.count)"
                 )
             }
@@ -35,21 +34,22 @@ package struct TokenAuthFile: Sendable {
             let groups = record.count >= 4 ? record[3].split(separator: ",", omittingEmptySubsequences: false).map(String.init) : []
             users[record[0]] = UserInfo(name: record[1], uid: record[2], groups: groups)
         }
-        return TokenAuthFile(users: users)
+        self.users = users
     }
 }
 
 /// A reader for comma-separated values with the rules of Go's `encoding/csv` (RFC 4180 quoting,
 /// empty lines skipped, no bare quotes inside unquoted fields).
-enum CSVRecords {
-    struct ParseError: Error, CustomStringConvertible {
-        let line: Int
-        let reason: String
+package enum CSVRecords {
+    /// Where and why the text is not CSV.
+    package struct ParseError: Error, CustomStringConvertible {
+        package let line: Int
+        package let reason: String
 
-        var description: String { "line \(line): \(reason)" }
+        package var description: String { "line \(line): \(reason)" }
     }
 
-    static func parse(_ text: String) throws(ParseError) -> [[String]] {
+    package static func parse(_ text: String) throws(ParseError) -> [[String]] {
         var records: [[String]] = []
         var scalars = Array(text.unicodeScalars)[...]
         var line = 1
