@@ -23,7 +23,10 @@ package enum BearerToken {
     ) throws(HeaderError) -> String? {
         guard values.count <= 1 else { throw .multipleAuthorizationHeaders }
         guard let value = values.first else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        // Split on bytes, as Go's strings.SplitN does: a combining mark after the space must not
+        // fuse with it into one Character.
+        let parts = value.utf8.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: false)
+            .map { Substring($0) }
         guard parts.count >= 2 else { return nil }
         let token: Substring
         switch parts[0].lowercased() {
@@ -44,8 +47,9 @@ package enum BearerToken {
         guard credentials.utf8.count <= maximumLength * 2,
             let decoded = Data(base64Encoded: String(credentials)),
             let text = String(data: decoded, encoding: .utf8),
-            let colon = text.firstIndex(of: ":")
+            // By byte, as Go's strings.Cut: a combining mark after the colon must not hide it.
+            let colon = text.utf8.firstIndex(of: UInt8(ascii: ":"))
         else { return nil }
-        return text[text.index(after: colon)...]
+        return Substring(text.utf8[text.utf8.index(after: colon)...])
     }
 }
