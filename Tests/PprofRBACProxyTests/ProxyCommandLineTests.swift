@@ -330,6 +330,29 @@ struct ProxyCommandLineTests {
         #expect(described == (ProxyFlags.proxy + ProxyFlags.logging + ProxyFlags.oidc).map(\.name))
     }
 
+    @Test("each flag's typed default is the kind of value its parser yields, so a lookup never falls back to the default")
+    func kindsMatchValues() throws {
+        func sameCase(_ a: FlagValue, _ b: FlagValue) -> Bool {
+            switch (a, b) {
+            case (.bool, .bool), (.string, .string), (.strings, .strings), (.int, .int), (.double, .double), (.duration, .duration):
+                true
+            default:
+                false
+            }
+        }
+        for definition in ProxyFlags.all {
+            let sample =
+                switch definition.kind {
+                case .bool, .version: "true"
+                case .string, .stringArray, .stringSlice: "x"
+                case .int, .level, .uint32, .uint64, .float32: "1"
+                case .duration: "1s"
+                }
+            let parsed = try FlagSet.parseValue(sample, kind: definition.kind, flag: definition.name)
+            #expect(sameCase(parsed, definition.defaultValue), "--\(definition.name): \(definition.kind) gives \(parsed), its default is \(definition.defaultValue)")
+        }
+    }
+
     @Test("help lists every flag with its meaning and default; the removed logging flags by name")
     func help() {
         let help = ProxyCommandLine.help
