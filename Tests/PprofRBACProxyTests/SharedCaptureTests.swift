@@ -155,6 +155,27 @@ struct SharedCaptureTests {
         #expect(scheduler.occupancy(.cpu) == (0, 0))
     }
 
+    @Test("a request that waited goes upstream, flushed, once the running capture ends")
+    func waiterGoesWhenItsTurnComes() throws {
+        let running = FakeUpstreamExchange()
+        let leader = try client(upstream: [running])
+        try requestProfile(leader)
+        let next = FakeUpstreamExchange()
+        let waiter = try client(upstream: [next])
+        try requestProfile(waiter, seconds: 2)
+        #expect(waiter.connector.leases.isEmpty, "it waits in the proxy, not at pprof")
+        #expect(scheduler.occupancy(.cpu) == (1, 1))
+        respond(running, status: .ok, body: "first")
+        #expect(next.writtenHead?.uri == "/debug/pprof/profile?seconds=2")
+        #expect(next.unflushedParts == 0, "the request is flushed to the upstream, not left in its buffer")
+        guard case .queued = waiter.end.participation else {
+            Issue.record("expected queued, got \(String(describing: waiter.end.participation))")
+            return
+        }
+        respond(next, status: .ok, body: "second")
+        #expect(try waiter.received().compactMap(\.bodyString) == ["second"])
+    }
+
     @Test("right after a capture was cut short, Go's 500 is not relayed: the request goes again and its 200 is")
     func settlingProfilerIsRetried() throws {
         let abandoned = FakeUpstreamExchange()
@@ -175,6 +196,7 @@ struct SharedCaptureTests {
 
         loop.advanceTime(by: TimeAmount(CaptureHandler.retryPause))
         #expect(released.writtenHead?.uri == "/debug/pprof/profile?seconds=2")
+        #expect(released.unflushedParts == 0, "the request sent again is flushed to the upstream, not left in its buffer")
         respond(released, status: .ok, body: "profile")
         let parts = try second.received()
         #expect(statuses(parts) == [.ok])
@@ -241,6 +263,7 @@ struct SharedCaptureTests {
         loop.run()
         #expect(abandoned.finished == false)
         #expect(replacement.writtenHead?.uri == "/debug/pprof/profile?seconds=1", "the joiner now starts its own capture")
+        #expect(replacement.unflushedParts == 0)
         #expect(joiner.end.participation == .started)
         respond(replacement, status: .ok, body: "profile")
         #expect(statuses(try joiner.received()) == [.ok])

@@ -155,11 +155,15 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
         forward(capture, context: context)
     }
 
+    /// Hands the request to the forwarder as a read burst of its own: a turn that came, a join
+    /// refused and a resend all happen outside the client's reads, and the forwarder flushes the
+    /// upstream connection at the end of a burst.
     private func forward(_ capture: Capture, context: ChannelHandlerContext) {
         context.fireChannelRead(wrapInboundOut(.head(capture.head, capture.authorized)))
         if requestEnded {
             context.fireChannelRead(wrapInboundOut(.end(nil)))
         }
+        context.fireChannelReadComplete()
     }
 
     /// The running capture of this request's lane ended: start this one.

@@ -27,6 +27,8 @@ final class FakeUpstreamExchange: UpstreamExchange, @unchecked Sendable {
     let wasReused: Bool
     private(set) var written: [HTTPClientRequestPart] = []
     private(set) var finished: Bool?
+    /// Parts written since the last flush: still in the connection's buffer, not on the wire.
+    private(set) var unflushedParts = 0
     private(set) var resumeCount = 0
     weak var delegate: (any UpstreamResponseDelegate)?
 
@@ -35,8 +37,11 @@ final class FakeUpstreamExchange: UpstreamExchange, @unchecked Sendable {
     }
 
     func begin(delegate: any UpstreamResponseDelegate) { self.delegate = delegate }
-    func write(_ part: HTTPClientRequestPart) { written.append(part) }
-    func flush() {}
+    func write(_ part: HTTPClientRequestPart) {
+        written.append(part)
+        unflushedParts += 1
+    }
+    func flush() { unflushedParts = 0 }
     func resumeReading() { resumeCount += 1 }
     func finish(reusable: Bool) { finished = reusable }
 
