@@ -21,6 +21,46 @@ final class ReadCounter: ChannelOutboundHandler {
     }
 }
 
+/// Sits at the head of a test pipeline: records the events sent toward the exchange recorder, and
+/// holds the promises of writes while `holding`, as a client that reads slowly would.
+final class ClientEnd: ChannelOutboundHandler {
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private(set) var events: [Any] = []
+    var holding = false
+    private var held: [EventLoopPromise<Void>] = []
+
+    var upstreamResponded: Bool { events.contains { $0 is UpstreamRespondedEvent } }
+    var participation: ExchangeRecord.CaptureParticipation? {
+        events.lazy.compactMap { ($0 as? CaptureScheduledEvent)?.participation }.last
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        events.append(event)
+        promise?.succeed()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard holding else {
+            context.write(data, promise: promise)
+            return
+        }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        held.append(written)
+        context.write(data, promise: nil)
+        written.futureResult.cascade(to: promise)
+    }
+
+    /// The client reads everything it was sent.
+    func release() {
+        holding = false
+        let promises = held
+        held.removeAll()
+        for promise in promises { promise.succeed() }
+    }
+}
+
 /// A scripted upstream connection: records what the forwarder writes and how the exchange ended.
 final class FakeUpstreamExchange: UpstreamExchange, @unchecked Sendable {
     var isWritable = true
