@@ -48,6 +48,36 @@ struct ReadHeaderTimeoutHandlerTests {
         #expect(!channel.isActive)
     }
 
+    @Test("a request that starts while the first request's timer is still pending gets its own full time")
+    func secondRequestWithinTheFirstTimersPeriod() throws {
+        let channel = try HTTP1TestConnection.make(front: ReadHeaderTimeoutHandler(timeout: .seconds(10)))
+        try send("GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
+        _ = try channel.readOutbound(as: ByteBuffer.self)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(8))
+        try send("GET /debug/pprof/heap HTTP/1.1\r\n", to: channel)
+        // The timer set at accept fires at 10 s; this head is due at 18 s.
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(9_999))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(!channel.isActive)
+    }
+
+    @Test("many quick requests on one connection, then a silent one: closed on that one's time, not before")
+    func manyRequestsThenSilence() throws {
+        let channel = try HTTP1TestConnection.make(front: ReadHeaderTimeoutHandler(timeout: .seconds(10)))
+        for _ in 0..<30 {
+            try send("GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
+            _ = try channel.readOutbound(as: ByteBuffer.self)
+            channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+            #expect(channel.isActive)
+        }
+        try send("G", to: channel)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(9_999))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(!channel.isActive)
+    }
+
     @Test("once the head is read, a slow body or a long response is not timed")
     func headReadStopsTheClock() throws {
         let channel = try HTTP1TestConnection.make(front: ReadHeaderTimeoutHandler(timeout: .seconds(10)))

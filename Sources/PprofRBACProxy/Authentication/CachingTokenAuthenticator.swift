@@ -1,7 +1,7 @@
 import Crypto
 
-/// Remembers what a token authenticator said about each token, keyed by an HMAC of the token and
-/// the audiences under a random per-process key, so no token is kept in memory as a cache key.
+/// Remembers what a token authenticator said about each token, keyed by an HMAC of the audiences and
+/// the token under a random per-process key, so no token is kept in memory as a cache key.
 package struct CachingTokenAuthenticator: Authenticator {
     /// How long answers are remembered: kube-rbac-proxy's 2 minutes for both by default.
     package struct TimeToLive: Sendable {
@@ -14,19 +14,28 @@ package struct CachingTokenAuthenticator: Authenticator {
         }
     }
 
+    /// A cache key: the HMAC, which reveals nothing of the token.
+    package typealias Key = HashedAuthenticationCode<SHA256>
+
     private let wrapped: any Authenticator
-    private let audiences: [String]
     private let timeToLive: TimeToLive
-    private let hmacKey = SymmetricKey(size: .bits256)
-    private let cache: ExpiringCache<[UInt8], AuthenticationResult>
+    /// The HMAC under a random per-process key with the audiences already absorbed: each request
+    /// copies it and adds only its token.
+    private let audiencesHMAC: HMAC<SHA256>
+    private let cache: ExpiringCache<Key, AuthenticationResult>
 
     package init(
         wrapping wrapped: any Authenticator, audiences: [String], timeToLive: TimeToLive = TimeToLive(),
-        capacity: Int = 32 * 1024, now: @escaping ExpiringCache<[UInt8], AuthenticationResult>.Now = { .now }
+        capacity: Int = 32 * 1024, now: @escaping ExpiringCache<Key, AuthenticationResult>.Now = { .now }
     ) {
         self.wrapped = wrapped
-        self.audiences = audiences
         self.timeToLive = timeToLive
+        var hmac = HMAC<SHA256>(key: SymmetricKey(size: .bits256))
+        for audience in audiences {
+            hmac.update(data: Array(audience.utf8))
+            hmac.update(data: [0])
+        }
+        self.audiencesHMAC = hmac
         self.cache = ExpiringCache(capacity: capacity, now: now)
     }
 
@@ -48,13 +57,10 @@ package struct CachingTokenAuthenticator: Authenticator {
         return .authenticated(user, origin: origin.fromCache)
     }
 
-    private func cacheKey(token: String) -> [UInt8] {
-        var hmac = HMAC<SHA256>(key: hmacKey)
-        hmac.update(data: Array(token.utf8))
-        for audience in audiences {
-            hmac.update(data: [0])
-            hmac.update(data: Array(audience.utf8))
-        }
-        return Array(hmac.finalize())
+    private func cacheKey(token: String) -> Key {
+        var hmac = audiencesHMAC
+        var token = token
+        token.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
+        return hmac.finalize()
     }
 }

@@ -38,7 +38,7 @@ struct HTTPConnectionPipeline: Sendable {
             position: position, withPipeliningAssistance: true, withErrorHandling: false,
             withEncoderConfiguration: .init(), withDecoderLimitConfiguration: HTTPRequestLimits.http1Decoder
         )
-        try pipeline.addHandlers([HTTP1ParseErrorResponder(), HTTP1RequestProgressSignal(), HTTP1ConnectionClose()])
+        try pipeline.addHandler(HTTP1ConnectionHandler())
         try pipeline.addHandlers(requestHandlers(false, clientCertificates))
     }
 

@@ -17,6 +17,10 @@ enum RequestHeadProgress: Sendable {
 /// TLS handshake (and, for HTTP/2, the connection preface); a later request's starts at its first
 /// byte. A keep-alive connection waiting between requests, and a request body, are not timed.
 /// Sits first in the pipeline and sees raw bytes; the HTTP handlers report with `RequestHeadProgress`.
+///
+/// One timer serves many requests: it is not cancelled when a head arrives, and when it fires it
+/// looks at the deadline of the head awaited then (if any) and waits again for what is left, so a
+/// keep-alive connection schedules about one timer per timeout period instead of one per request.
 final class ReadHeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -24,8 +28,8 @@ final class ReadHeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     typealias OutboundOut = ByteBuffer
 
     private enum State {
-        /// A request head is due before the scheduled close.
-        case awaitingHead(Scheduled<Void>)
+        /// A request head is due by this time.
+        case awaitingHead(deadline: NIODeadline)
         /// Between a request head and the end of its response.
         case inRequest
         /// Between requests: the next byte starts the clock.
@@ -35,6 +39,8 @@ final class ReadHeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
 
     private let timeout: TimeAmount
     private var state = State.finished
+    /// The timer, while one is scheduled.
+    private var timer: Scheduled<Void>?
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
@@ -42,24 +48,22 @@ final class ReadHeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
 
     /// Added as the connection is accepted, so the first request's time starts here.
     func handlerAdded(context: ChannelHandlerContext) {
-        state = .awaitingHead(scheduleClose(context: context))
+        awaitHead(context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelDeadline()
-        state = .finished
+        finish()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .idle = state {
-            state = .awaitingHead(scheduleClose(context: context))
+            awaitHead(context: context)
         }
         context.fireChannelRead(data)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancelDeadline()
-        state = .finished
+        finish()
         context.fireChannelInactive()
     }
 
@@ -70,53 +74,47 @@ final class ReadHeaderTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
         }
         promise?.succeed()
         if case .finished = state { return }
-        cancelDeadline()
         switch progress {
         case .headRead:
             state = .inRequest
         case .responseEnded:
             state = .idle
         case .http2PrefaceRead:
-            state = .finished
+            finish()
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
     }
 
-    private func scheduleClose(context: ChannelHandlerContext) -> Scheduled<Void> {
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        return context.eventLoop.scheduleTask(in: timeout) {
-            loopBound.value.close(promise: nil)
+    private func awaitHead(context: ChannelHandlerContext) {
+        let deadline = context.eventLoop.now + timeout
+        state = .awaitingHead(deadline: deadline)
+        if timer == nil {
+            schedule(at: deadline, context: context)
         }
     }
 
-    private func cancelDeadline() {
-        if case .awaitingHead(let scheduled) = state {
-            scheduled.cancel()
+    private func schedule(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.timerFired(context: context)
         }
     }
-}
 
-/// Tells the `ReadHeaderTimeoutHandler` when an HTTP/1.1 request head was read and when its response
-/// ended. Sits after NIO's pipelining handler, which hands over one request at a time.
-final class HTTP1RequestProgressSignal: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
-            context.triggerUserOutboundEvent(RequestHeadProgress.headRead, promise: nil)
+    private func timerFired(context: ChannelHandlerContext) {
+        timer = nil
+        guard case .awaitingHead(let deadline) = state else { return }
+        if deadline <= context.eventLoop.now {
+            context.close(promise: nil)
+        } else {
+            schedule(at: deadline, context: context)
         }
-        context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let ended = if case .end = unwrapOutboundIn(data) { true } else { false }
-        context.write(data, promise: promise)
-        if ended {
-            context.triggerUserOutboundEvent(RequestHeadProgress.responseEnded, promise: nil)
-        }
+    private func finish() {
+        state = .finished
+        timer?.cancel()
+        timer = nil
     }
 }
 

@@ -21,6 +21,8 @@ final class ExchangeRecorder: ChannelDuplexHandler {
 
     private let observers: [any ExchangeObserver]
     private var exchanges: [Exchange] = []
+    /// The client's address as text, made at the connection's (or stream's) first request.
+    private var clientAddress: String??
 
     init(observers: [any ExchangeObserver]) {
         self.observers = observers
@@ -29,8 +31,11 @@ final class ExchangeRecorder: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head(let head) = unwrapInboundIn(data) {
             let rawPath = head.uri.prefix { $0 != "?" }.prefix(Self.maximumRecordedPathLength)
+            if clientAddress == nil {
+                clientAddress = .some(context.channel.remoteAddress?.ipAddress)
+            }
             var record = ExchangeRecord(
-                start: Date(), clientAddress: context.channel.remoteAddress?.ipAddress,
+                start: Date(), clientAddress: clientAddress ?? nil,
                 method: head.method.rawValue, path: String(rawPath)
             )
             if let questionMark = head.uri.firstIndex(of: "?") {

@@ -12,6 +12,11 @@ enum PprofEndpoint {
     /// `names`, `other` for everything else. `path` is the path as sent; it is normalized first.
     static func label(forPath path: String) -> String {
         guard let normalized = try? RequestTarget(parsing: path).path else { return "other" }
+        return label(forNormalizedPath: normalized)
+    }
+
+    /// The label for a path that is already normalized (a forwarded request's `RequestTarget.path`).
+    static func label(forNormalizedPath normalized: String) -> String {
         let prefix = "/debug/pprof/"
         if normalized == "/debug/pprof" || normalized == prefix {
             return "index"

@@ -27,13 +27,22 @@ package final class ProxyMetrics: Sendable {
     private let counters = NIOLockedValueBox<[MetricKey: Counter]>([:])
     private let histograms = NIOLockedValueBox<[MetricKey: DurationHistogram]>([:])
     private let gauges = NIOLockedValueBox<[MetricKey: Gauge]>([:])
+    private let requestHandlesMade = NIOLockedValueBox<[EndpointAndCode: RequestHandles]>([:])
+
+    /// Made at start, for every request.
+    private let authenticationCacheLookups: [CacheLookup: Counter]
+    private let authorizationCacheLookups: [CacheLookup: Counter]
 
     package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        for result in CacheLookup.allCases {
-            counter("authentication_cache_lookups_total", ["result": result.rawValue], help: Help.authenticationCache)
-            counter("authorization_cache_lookups_total", ["result": result.rawValue], help: Help.authorizationCache)
+        func lookups(_ name: String, help: String) -> [CacheLookup: Counter] {
+            Dictionary(uniqueKeysWithValues: CacheLookup.allCases.map { lookup in
+                let descriptor = MetricNameDescriptor(metricName: Self.prefix + name, unitName: "", helpText: help)
+                return (lookup, registry.makeCounter(descriptor: descriptor, labels: [("result", lookup.rawValue)]))
+            })
         }
+        authenticationCacheLookups = lookups("authentication_cache_lookups_total", help: Help.authenticationCache)
+        authorizationCacheLookups = lookups("authorization_cache_lookups_total", help: Help.authorizationCache)
         for reason in AuditLineDropReason.allCases {
             counter("audit_lines_dropped_total", ["reason": reason.rawValue], help: Help.auditLinesDropped)
         }
@@ -50,31 +59,71 @@ package final class ProxyMetrics: Sendable {
     }
 
     /// One exchange ended: its status (`none` when no response head was sent), its endpoint, how long it took,
-    /// and whether it was cut short.
-    func requestEnded(endpoint: String, code: String, duration: Duration, completed: Bool) {
-        counter("requests_total", ["code": code, "endpoint": endpoint], help: Help.requests).increment()
-        histogram("request_duration_seconds", ["endpoint": endpoint], buckets: Self.requestDurationBuckets, help: Help.requestDuration)
-            .record(duration)
+    /// whether it was cut short, and, when it was forwarded, how long the upstream took to answer and the
+    /// body bytes relayed.
+    func requestEnded(
+        endpoint: String, code: String, duration: Duration, completed: Bool, upstream: (latency: Duration, bytes: Int)? = nil
+    ) {
+        let handles = requestHandles(endpoint: endpoint, code: code, forwarded: upstream != nil)
+        handles.requests.increment()
+        handles.duration.record(duration)
+        if let upstream, let latency = handles.upstreamLatency, let bytes = handles.upstreamBytes {
+            latency.record(upstream.latency)
+            bytes.increment(by: Int64(upstream.bytes))
+        }
         if !completed {
             counter("requests_aborted_total", ["endpoint": endpoint], help: Help.requestsAborted).increment()
         }
     }
 
+    /// What a request records into, by endpoint and status code: one lookup per request instead of one
+    /// per metric. The upstream's series are made at the first forwarded request, as before.
+    private struct RequestHandles: Sendable {
+        let requests: Counter
+        let duration: DurationHistogram
+        var upstreamLatency: DurationHistogram?
+        var upstreamBytes: Counter?
+    }
+
+    private struct EndpointAndCode: Hashable {
+        let endpoint: String
+        let code: String
+    }
+
+    private func requestHandles(endpoint: String, code: String, forwarded: Bool) -> RequestHandles {
+        requestHandlesMade.withLockedValue { made in
+            let key = EndpointAndCode(endpoint: endpoint, code: code)
+            var handles =
+                made[key]
+                ?? RequestHandles(
+                    requests: counter("requests_total", ["code": code, "endpoint": endpoint], help: Help.requests),
+                    duration: histogram(
+                        "request_duration_seconds", ["endpoint": endpoint], buckets: Self.requestDurationBuckets,
+                        help: Help.requestDuration
+                    )
+                )
+            if forwarded && handles.upstreamLatency == nil {
+                handles.upstreamLatency = histogram(
+                    "upstream_latency_seconds", ["endpoint": endpoint], buckets: Self.requestDurationBuckets,
+                    help: Help.upstreamLatency
+                )
+                handles.upstreamBytes = counter("upstream_response_bytes_total", ["endpoint": endpoint], help: Help.upstreamBytes)
+                made[key] = handles
+            } else if made[key] == nil {
+                made[key] = handles
+            }
+            return handles
+        }
+    }
+
     /// Whether a TokenReview answer came from the cache.
     func authenticationCacheLookup(_ lookup: CacheLookup) {
-        counter("authentication_cache_lookups_total", ["result": lookup.rawValue], help: Help.authenticationCache).increment()
+        authenticationCacheLookups[lookup]?.increment()
     }
 
     /// Whether a SubjectAccessReview answer came from the cache.
     func authorizationCacheLookup(_ lookup: CacheLookup) {
-        counter("authorization_cache_lookups_total", ["result": lookup.rawValue], help: Help.authorizationCache).increment()
-    }
-
-    /// The upstream answered a forwarded request: how long its response head took, and the body bytes relayed.
-    func upstreamResponded(endpoint: String, latency: Duration, bytes: Int) {
-        histogram("upstream_latency_seconds", ["endpoint": endpoint], buckets: Self.requestDurationBuckets, help: Help.upstreamLatency)
-            .record(latency)
-        counter("upstream_response_bytes_total", ["endpoint": endpoint], help: Help.upstreamBytes).increment(by: Int64(bytes))
+        authorizationCacheLookups[lookup]?.increment()
     }
 
     /// One Kubernetes API call ended, successfully or not.

@@ -3,19 +3,21 @@ struct RequestMetrics: ExchangeObserver {
     let metrics: ProxyMetrics
 
     func exchangeEnded(_ record: ExchangeRecord) {
-        let endpoint = PprofEndpoint.label(forPath: record.path)
+        let endpoint =
+            if case .forward(let target) = record.decision?.verdict {
+                PprofEndpoint.label(forNormalizedPath: target.path)
+            } else {
+                PprofEndpoint.label(forPath: record.path)
+            }
         metrics.requestEnded(
             endpoint: endpoint, code: record.status.map(String.init) ?? "none", duration: record.duration,
-            completed: record.completed
+            completed: record.completed, upstream: record.upstreamLatency.map { ($0, record.bytes) }
         )
         if let authentication = record.decision?.authentication, authentication.source == .tokenReview {
             metrics.authenticationCacheLookup(authentication.cached ? .hit : .miss)
         }
         if let authorization = record.decision?.authorization, authorization.source == .subjectAccessReview {
             metrics.authorizationCacheLookup(authorization.cached ? .hit : .miss)
-        }
-        if let latency = record.upstreamLatency {
-            metrics.upstreamResponded(endpoint: endpoint, latency: latency, bytes: record.bytes)
         }
     }
 }

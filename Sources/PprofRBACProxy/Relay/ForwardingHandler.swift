@@ -202,11 +202,14 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
             let requestEnded = exchange?.requestEnded ?? false
             exchange?.connection?.finish(reusable: requestEnded && (exchange?.upstreamKeepAlive ?? false))
             exchange = nil
-            let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
-            if !requestEnded {
+            if requestEnded {
+                context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            } else {
                 // The upstream answered before the request body was complete; the rest cannot be
                 // delivered anywhere, so this downstream connection (or stream) ends here.
-                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
             }
             resumeDownstreamReadingIfPossible()
         }
