@@ -29,6 +29,10 @@ func (b *bench) longTargets() []target {
 		pid := b.proxy.PID()
 		targets = append(targets, target{name: "proxy", base: "https://" + b.proxyAddr, pids: func() []int { return []int{pid} }})
 	}
+	if b.goRelay != nil {
+		pid := b.goRelay.PID()
+		targets = append(targets, target{name: "go", base: "https://" + b.goRelayAddr, pids: func() []int { return []int{pid} }})
+	}
 	if b.nginx != nil {
 		master := b.nginx.PID()
 		targets = append(targets, target{name: "nginx", base: "https://" + b.nginxAddr, pids: func() []int { return harness.ProcessTree(master) }})
@@ -46,6 +50,14 @@ func (b *bench) startLongRunning() error {
 		}
 		b.proxy, b.proxyAddr = p, addr
 		logf("proxy on %s (log: %s)", addr, p.LogPath)
+	}
+	if b.cfg.targets["go"] {
+		p, addr, err := b.startGoRelay("go-relay")
+		if err != nil {
+			return err
+		}
+		b.goRelay, b.goRelayAddr = p, addr
+		logf("go relay on %s (log: %s)", addr, p.LogPath)
 	}
 	if b.cfg.nginxBin != "" {
 		port, err := harness.FreePort()
@@ -127,7 +139,7 @@ func (b *bench) figureStartup() {
 		Processes int       `json:"processes"`
 	}
 	for _, name := range targetNames {
-		if !b.cfg.targets[name] || (name == "nginx" && b.cfg.nginxBin == "") {
+		if !b.cfg.targets[name] || launchers[name] == nil || (name == "nginx" && b.cfg.nginxBin == "") {
 			continue
 		}
 		logf("startup: %d fresh starts of %s", n, name)

@@ -65,7 +65,7 @@ func parseFlags() config {
 	flag.StringVar(&cfg.nginxBin, "nginx", "", "nginx binary (default: nginx on PATH, else /usr/sbin/nginx)")
 	flag.StringVar(&cfg.nginxBuffer, "nginx-buffer", "", "nginx's proxy_buffer_size (the piece size it relays an unbuffered response in); empty: nginx's default, one page")
 	flag.StringVar(&figures, "figures", strings.Join(allFigures, ","), "figures to run: "+strings.Join(allFigures, ","))
-	flag.StringVar(&targets, "targets", strings.Join(targetNames, ","), "targets to measure: direct,proxy,nginx")
+	flag.StringVar(&targets, "targets", strings.Join(targetNames, ","), "targets to measure: direct,proxy,go,nginx")
 	flag.BoolVar(&cfg.quick, "quick", false, "a short smoke run: 3 s load, 256 MiB stream, 200 streams of 5 s, 3 starts (explicit flags still win)")
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured duration of each wrk and h2load run")
 	flag.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "uncounted load before each wrk and h2load run")
@@ -154,11 +154,13 @@ type bench struct {
 	apiServer    *harness.Proc
 	kubeconfig   string
 
-	proxy     *harness.Proc
-	proxyAddr string
-	nginx     *harness.Proc
-	nginxAddr string
-	nginxWhy  string // why nginx is not measured, if it is not
+	proxy       *harness.Proc
+	proxyAddr   string
+	goRelay     *harness.Proc
+	goRelayAddr string
+	nginx       *harness.Proc
+	nginxAddr   string
+	nginxWhy    string // why nginx is not measured, if it is not
 }
 
 func main() {
@@ -333,6 +335,22 @@ func (b *bench) startShared() error {
 // proxyArgv is the proxy's command line for a listen address and a kubeconfig.
 func (b *bench) proxyArgv(listen, kubeconfig string) []string {
 	return harness.ProxyArgv(b.cfg.proxyBin, listen, "http://"+b.upstreamAddr+"/", kubeconfig, b.certs)
+}
+
+// startGoRelay starts tools/go-relay with the proxy's serving certificate and the reader's token.
+func (b *bench) startGoRelay(name string) (*harness.Proc, string, error) {
+	p, err := harness.Start(name, b.logPath(name), filepath.Join(b.cfg.toolsDir, "go-relay"),
+		"-listen", "127.0.0.1:0", "-upstream", "http://"+b.upstreamAddr,
+		"-cert", filepath.Join(b.certs, "tls.crt"), "-key", filepath.Join(b.certs, "tls.key"), "-token", b.token)
+	if err != nil {
+		return nil, "", err
+	}
+	addr, err := p.WaitListening(30 * time.Second)
+	if err != nil {
+		p.Stop()
+		return nil, "", err
+	}
+	return p, addr, nil
 }
 
 // startProxy starts the proxy on a free port and returns it once it logged its address.

@@ -25,4 +25,13 @@ package enum AuthenticationResult: Sendable, Hashable {
 /// Decides who is calling. Throws only when it cannot decide (for example the Kubernetes API is down).
 package protocol Authenticator: Sendable {
     func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult
+    /// The answer `authenticate` would give, when it is at hand without waiting (a cached answer, a
+    /// local file); nil when it is not. Never asks the Kubernetes API.
+    func authenticateImmediately(_ credentials: Credentials) -> AuthenticationResult?
+}
+
+extension Authenticator {
+    package func authenticateImmediately(_ credentials: Credentials) -> AuthenticationResult? {
+        nil
+    }
 }

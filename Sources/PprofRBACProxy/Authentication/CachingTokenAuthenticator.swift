@@ -57,6 +57,17 @@ package struct CachingTokenAuthenticator: Authenticator {
         return .authenticated(user, origin: origin.fromCache)
     }
 
+    /// The remembered answer, if there is an unexpired one.
+    package func authenticateImmediately(_ credentials: Credentials) -> AuthenticationResult? {
+        guard let token = credentials.bearerToken else { return .unauthenticated }
+        switch cache.storedValue(for: cacheKey(token: token)) {
+        case .authenticated(let user, let origin):
+            return .authenticated(user, origin: origin.fromCache)
+        case let stored:
+            return stored
+        }
+    }
+
     private func cacheKey(token: String) -> Key {
         var hmac = audiencesHMAC
         var token = token

@@ -11,6 +11,11 @@ package struct ClientCertificateAuthenticator: Authenticator {
         self.authority = authority
     }
 
+    /// Without a certificate the answer is known at once; a chain's verification is waited for.
+    package func authenticateImmediately(_ credentials: Credentials) -> AuthenticationResult? {
+        credentials.clientCertificateChain.isEmpty ? .unauthenticated : nil
+    }
+
     package func authenticate(_ credentials: Credentials) async throws -> AuthenticationResult {
         guard let leaf = credentials.clientCertificateChain.first else { return .unauthenticated }
         var verifier = Verifier(rootCertificates: CertificateStore(authority.certificates)) {

@@ -23,4 +23,19 @@ package struct UnionAuthenticator: Authenticator {
         if let firstError { throw firstError }
         return .unauthenticated
     }
+
+    /// Nil as soon as one authenticator, asked in turn, cannot answer at once.
+    package func authenticateImmediately(_ credentials: Credentials) -> AuthenticationResult? {
+        for authenticator in authenticators {
+            switch authenticator.authenticateImmediately(credentials) {
+            case nil:
+                return nil
+            case .authenticated(let user, let origin):
+                return .authenticated(user.addingAuthenticatedGroup(), origin: origin)
+            case .unauthenticated:
+                continue
+            }
+        }
+        return .unauthenticated
+    }
 }

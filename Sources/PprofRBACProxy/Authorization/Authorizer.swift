@@ -13,4 +13,13 @@ package enum AuthorizationDecision: Sendable, Hashable {
 /// Decides whether a user may do something. Throws only when it cannot decide.
 package protocol Authorizer: Sendable {
     func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision
+    /// The decision `authorize` would make, when it is at hand without waiting (a cached decision,
+    /// a static rule); nil when it is not. Never asks the Kubernetes API.
+    func authorizeImmediately(_ attributes: AuthorizationAttributes) -> AuthorizationDecision?
+}
+
+extension Authorizer {
+    package func authorizeImmediately(_ attributes: AuthorizationAttributes) -> AuthorizationDecision? {
+        nil
+    }
 }

@@ -51,6 +51,18 @@ package struct CachingAuthorizer: Authorizer {
         case .noOpinion: return .noOpinion
         }
     }
+
+    /// The remembered decision, if there is an unexpired one.
+    package func authorizeImmediately(_ attributes: AuthorizationAttributes) -> AuthorizationDecision? {
+        guard attributes.approximateSize <= Self.maximumCachedQuestionSize else {
+            return wrapped.authorizeImmediately(attributes)
+        }
+        switch cache.storedValue(for: attributes) {
+        case .allowed(let origin): return .allowed(origin: origin.fromCache)
+        case .denied(let reason, let origin): return .denied(reason: reason, origin: origin.fromCache)
+        case let stored: return stored
+        }
+    }
 }
 
 extension AuthorizationAttributes {

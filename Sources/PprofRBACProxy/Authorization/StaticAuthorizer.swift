@@ -9,6 +9,15 @@ package struct StaticAuthorizer: Authorizer {
     }
 
     package func authorize(_ attributes: AuthorizationAttributes) async throws -> AuthorizationDecision {
+        match(attributes)
+    }
+
+    /// Always at hand: the rules are in memory.
+    package func authorizeImmediately(_ attributes: AuthorizationAttributes) -> AuthorizationDecision? {
+        match(attributes)
+    }
+
+    private func match(_ attributes: AuthorizationAttributes) -> AuthorizationDecision {
         rules.contains { $0.matches(attributes) } ? .allowed(origin: DecisionOrigin(.staticRules)) : .noOpinion
     }
 }

@@ -22,4 +22,13 @@ package struct UnionAuthorizer: Authorizer {
         if let firstError { throw firstError }
         return .noOpinion
     }
+
+    /// Nil as soon as one authorizer, asked in turn, cannot answer at once.
+    package func authorizeImmediately(_ attributes: AuthorizationAttributes) -> AuthorizationDecision? {
+        for authorizer in authorizers {
+            guard let decision = authorizer.authorizeImmediately(attributes) else { return nil }
+            if decision != .noOpinion { return decision }
+        }
+        return .noOpinion
+    }
 }

@@ -81,6 +81,14 @@ package final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Se
         }
     }
 
+    /// The stored, unexpired value for `key`, without loading anything.
+    package func storedValue(for key: Key) -> Value? {
+        state.withLockedValue { locked in
+            guard let entry = locked.entries[key], entry.expiry > now() else { return nil }
+            return entry.value
+        }
+    }
+
     private enum Lookup {
         case stored(Value)
         case loading(Task<Value, any Error>)

@@ -85,85 +85,162 @@ package struct Gate: Sendable {
         self.logger = logger
     }
 
+    /// The decision, asking the authenticator and the authorizer as needed (Kubernetes API calls included).
     package func decide(_ request: GateRequest) async -> GateDecision {
+        var step = begin(request)
+        while true {
+            switch step {
+            case .decided(let decision):
+                return decision
+            case .authenticate(let credentials, let progress):
+                step = authenticated(progress, await Result { try await authenticator.authenticate(credentials) })
+            case .authorize(let question, let progress):
+                step = authorized(progress, await Result { try await authorizer.authorize(question) })
+            }
+        }
+    }
+
+    /// The same decision as `decide`, when every answer it needs is at hand (cached, or local rules
+    /// and files); nil when one would have to be waited for. Lets a cached request pass the gate
+    /// within the read that brought it, with no task or thread hop.
+    package func decideImmediately(_ request: GateRequest) -> GateDecision? {
+        var step = begin(request)
+        while true {
+            switch step {
+            case .decided(let decision):
+                return decision
+            case .authenticate(let credentials, let progress):
+                guard let result = authenticator.authenticateImmediately(credentials) else { return nil }
+                step = authenticated(progress, .success(result))
+            case .authorize(let question, let progress):
+                guard let decision = authorizer.authorizeImmediately(question) else { return nil }
+                step = authorized(progress, .success(decision))
+            }
+        }
+    }
+
+    /// Where a decision stands: made, or waiting for one answer.
+    private enum Step {
+        case decided(GateDecision)
+        case authenticate(Credentials, Progress)
+        case authorize(AuthorizationAttributes, Progress)
+    }
+
+    /// What is known so far about a request that needs authentication.
+    private struct Progress {
+        var request: GateRequest
+        var target: RequestTarget
+        var decision: GateDecision
+        /// The authorization questions not yet answered, in order.
+        var questions: ArraySlice<AuthorizationAttributes> = []
+    }
+
+    /// Head limits, path policy and the credentials: everything before the first question.
+    private func begin(_ request: GateRequest) -> Step {
         guard HTTPRequestLimits.admits(request.headers) else {
-            return .refuse(.requestHeaderFieldsTooLarge)
+            return .decided(.refuse(.requestHeaderFieldsTooLarge))
         }
         let target: RequestTarget
         do {
             target = try RequestTarget(parsing: request.target)
         } catch {
-            return .refuse(.badRequest(error.description))
+            return .decided(.refuse(.badRequest(error.description)))
         }
         switch pathPolicy.decision(for: target.path) {
         case .notFound:
-            return .refuse(.notFound)
+            return .decided(.refuse(.notFound))
         case .ignore:
             if let refusal = guardrails.refusal(method: request.method, target: target, headers: request.headers) {
-                return .refuse(refusal)
+                return .decided(.refuse(refusal))
             }
-            return GateDecision(.forward(target))
+            return .decided(GateDecision(.forward(target)))
         case .authorize:
             break
         }
-
         let token: String?
         do {
             token = try BearerToken.extract(from: request.headers, acceptingBasic: acceptsBasicAuthToken)
         } catch {
-            return .refuse(.badRequest("more than one Authorization header"))
+            return .decided(.refuse(.badRequest("more than one Authorization header")))
         }
+        let credentials = Credentials(bearerToken: token, clientCertificateChain: request.clientCertificates)
+        return .authenticate(credentials, Progress(request: request, target: target, decision: GateDecision(.forward(target))))
+    }
 
+    /// After the authenticator answered: refused, or the questions to ask about this user.
+    private func authenticated(_ progress: Progress, _ result: Result<AuthenticationResult, any Error>) -> Step {
+        var progress = progress
         let user: UserInfo
-        let authentication: DecisionOrigin
-        do {
-            let credentials = Credentials(bearerToken: token, clientCertificateChain: request.clientCertificates)
-            guard case .authenticated(let authenticated, let origin) = try await authenticator.authenticate(credentials) else {
-                return .refuse(.unauthorized)
-            }
+        switch result {
+        case .success(.authenticated(let authenticated, let origin)):
             user = authenticated
-            authentication = origin
-        } catch {
+            progress.decision.user = authenticated
+            progress.decision.authentication = origin
+        case .success(.unauthenticated):
+            return .decided(.refuse(.unauthorized))
+        case .failure(let error):
             logger.error("cannot authenticate the request", metadata: ["error": "\(error)"])
-            return .refuse(.kubernetesAPIUnavailable)
+            return .decided(.refuse(.kubernetesAPIUnavailable))
         }
-        var decision = GateDecision(.forward(target), user: user, authentication: authentication)
-
-        let questions: [AuthorizationAttributes]
+        let request = progress.request
         do {
-            questions = try attributesBuilder.questions(
-                user: user, method: request.method, path: target.path, rawQuery: target.rawQuery, headers: request.headers
-            )
+            progress.questions = try attributesBuilder.questions(
+                user: user, method: request.method, path: progress.target.path, rawQuery: progress.target.rawQuery,
+                headers: request.headers
+            )[...]
         } catch {
             logger.debug("no authorization question", metadata: ["user": "\(user.name)", "reason": "\(error)"])
-            decision.verdict = .refuse(.refusal(for: error))
-            return decision
+            progress.decision.verdict = .refuse(.refusal(for: error))
+            return .decided(progress.decision)
         }
-        for question in questions {
-            do {
-                switch try await authorizer.authorize(question) {
-                case .allowed(let origin):
-                    decision.authorization = origin
-                case .denied(let reason, let origin):
-                    logger.debug("denied", metadata: ["user": "\(user.name)", "reason": "\(reason)"])
-                    decision.authorization = origin
-                    decision.verdict = .refuse(.refusal(for: question))
-                    return decision
-                case .noOpinion:
-                    decision.authorization = nil
-                    decision.verdict = .refuse(.refusal(for: question))
-                    return decision
-                }
-            } catch {
-                logger.error("cannot authorize the request", metadata: ["user": "\(user.name)", "error": "\(error)"])
-                decision.authorization = nil
-                decision.verdict = .refuse(.kubernetesAPIUnavailable)
-                return decision
-            }
+        return nextQuestion(progress)
+    }
+
+    /// After the authorizer answered one question: refused, the next question, or the guardrails.
+    private func authorized(_ progress: Progress, _ result: Result<AuthorizationDecision, any Error>) -> Step {
+        var progress = progress
+        guard let question = progress.questions.popFirst() else { return .decided(progress.decision) }
+        let userName = progress.decision.user?.name ?? ""
+        switch result {
+        case .success(.allowed(let origin)):
+            progress.decision.authorization = origin
+            return nextQuestion(progress)
+        case .success(.denied(let reason, let origin)):
+            logger.debug("denied", metadata: ["user": "\(userName)", "reason": "\(reason)"])
+            progress.decision.authorization = origin
+            progress.decision.verdict = .refuse(.refusal(for: question))
+        case .success(.noOpinion):
+            progress.decision.authorization = nil
+            progress.decision.verdict = .refuse(.refusal(for: question))
+        case .failure(let error):
+            logger.error("cannot authorize the request", metadata: ["user": "\(userName)", "error": "\(error)"])
+            progress.decision.authorization = nil
+            progress.decision.verdict = .refuse(.kubernetesAPIUnavailable)
         }
-        if let refusal = guardrails.refusal(method: request.method, target: target, headers: request.headers) {
+        return .decided(progress.decision)
+    }
+
+    /// The next question to ask, or, when every one allowed, the guardrails' word.
+    private func nextQuestion(_ progress: Progress) -> Step {
+        if let question = progress.questions.first {
+            return .authorize(question, progress)
+        }
+        var decision = progress.decision
+        let request = progress.request
+        if let refusal = guardrails.refusal(method: request.method, target: progress.target, headers: request.headers) {
             decision.verdict = .refuse(refusal)
         }
-        return decision
+        return .decided(decision)
+    }
+}
+
+extension Result where Failure == any Error {
+    /// The value `body` returns, or the error it throws.
+    init(_ body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
     }
 }

@@ -92,16 +92,26 @@ final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
             method: head.method, target: head.uri, headers: head.headers, clientCertificates: clientCertificates
         )
         let gate = self.gate
+        if let decision = gate.decideImmediately(request), case .forward = decision.verdict {
+            // Allowed from the caches: passed on within this read, which ends with its own
+            // channelReadComplete. A refusal waits, as a decision that is waited for does, until
+            // the parts that came with the head are in: whether the request has ended decides
+            // whether its connection stays open.
+            apply(decision, to: head, context: context, withinRead: true)
+            return
+        }
         let promise = context.eventLoop.makePromise(of: GateDecision.self)
         Task(executorPreference: decisionExecutor) {
             promise.succeed(await gate.decide(request))
         }
         promise.futureResult.assumeIsolated().whenSuccess { decision in
-            self.apply(decision, to: head, context: context)
+            self.apply(decision, to: head, context: context, withinRead: false)
         }
     }
 
-    private func apply(_ decision: GateDecision, to head: HTTPRequestHead, context: ChannelHandlerContext) {
+    /// Passes or refuses the held request. Outside a read (`withinRead` false), what was passed on
+    /// ends with channelReadComplete, so the forwarder flushes it.
+    private func apply(_ decision: GateDecision, to head: HTTPRequestHead, context: ChannelHandlerContext, withinRead: Bool) {
         guard case .deciding(let buffered) = state, context.channel.isActive else { return }
         let requestEnded = buffered.contains { if case .end = $0 { true } else { false } }
         context.triggerUserOutboundEvent(GateDecidedEvent(decision: decision), promise: nil)
@@ -116,7 +126,9 @@ final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
             for part in buffered {
                 channelRead(context: context, data: NIOAny(part))
             }
-            context.fireChannelReadComplete()
+            if !withinRead {
+                context.fireChannelReadComplete()
+            }
         case .refuse(let error):
             state = requestEnded ? .idle : .discarding
             error.write(to: context, version: head.version, closeConnection: !requestEnded, isHTTP2: isHTTP2)

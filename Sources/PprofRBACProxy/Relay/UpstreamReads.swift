@@ -1,6 +1,6 @@
 import NIOCore
 
-/// How much is read from an upstream connection at a time: 8 KiB, and 64 KiB while a response
+/// How much is read from an upstream connection at a time: 8 KiB, and 256 KiB while a response
 /// streams in at 25 MB/s or more.
 ///
 /// A response is relayed as it is read, and what one read event takes is encrypted for the client
@@ -8,12 +8,12 @@ import NIOCore
 /// the read buffer, too, stays with its upstream connection. An 8 KiB read, framed as an HTTP/1.1
 /// chunk and sealed as TLS records, fits NIOSSL's 16 KiB buffer, so the 1,000 paced streams of
 /// Parca-like scrapers (100 KB/s each) cost no more than that each. A response arriving faster
-/// (256 KiB within 10 ms: 1 GiB streams, large heap profiles) is read 64 KiB at a time, which is
-/// an eighth of the read events, flushes and TLS writes per byte; reads are small again after a
-/// 10 ms window with less (docs/performance.md).
+/// (256 KiB within 10 ms: 1 GiB streams, large heap profiles) is read 256 KiB at a time, which is
+/// a 32nd of the read events, flushes and socket writes per byte (the TLS records of one read leave
+/// in one write); reads are small again after a 10 ms window with less (docs/performance.md).
 struct UpstreamReads: RecvByteBufferAllocator {
     static let small = 8 * 1024
-    static let large = 64 * 1024
+    static let large = 256 * 1024
     /// What must arrive within `window` for reads to be large.
     static let fastBytes = 256 * 1024
     static let window: Duration = .milliseconds(10)
