@@ -1,4 +1,3 @@
-import NIOCore
 import NIOHTTP1
 import RequestPolicy
 
@@ -21,17 +20,22 @@ enum ForwardedHeaders {
     /// answered it); the client address appended to `X-Forwarded-For`; and, when enabled and the
     /// caller was authenticated, the identity headers naming them.
     static func request(
-        _ headers: HTTPHeaders, clientAddress: SocketAddress?, upstreamHost: String,
-        identity: IdentityHeaders, user: UserInfo?
+        _ headers: HTTPHeaders, clientAddress: String?, upstreamHost: String, identity: IdentityHeaders, user: UserInfo?
     ) -> HTTPHeaders {
-        let identityNames = defaultIdentity.union([identity.userHeader.lowercased(), identity.groupsHeader.lowercased()])
-        let dropped = hopByHop.union(identityNames).union(["authorization", "expect"]).union(connectionListed(headers))
+        let userHeader = identity.userHeader.lowercased()
+        let groupsHeader = identity.groupsHeader.lowercased()
+        let listed = connectionListed(headers)
         var forwarded = HTTPHeaders()
         forwarded.reserveCapacity(headers.count + 1)
         var priorForwardedFor: [String] = []
         for (name, value) in headers {
             let lowercased = name.lowercased()
-            if dropped.contains(lowercased) || lowercased.hasPrefix(identityExtraPrefix) { continue }
+            if hopByHop.contains(lowercased) || defaultIdentity.contains(lowercased) || lowercased == userHeader
+                || lowercased == groupsHeader || lowercased == "authorization" || lowercased == "expect"
+                || listed.contains(lowercased) || lowercased.hasPrefix(identityExtraPrefix)
+            {
+                continue
+            }
             if lowercased == "x-forwarded-for" {
                 priorForwardedFor.append(value)
                 continue
@@ -41,8 +45,8 @@ enum ForwardedHeaders {
         if !forwarded.contains(name: "host") {
             forwarded.add(name: "host", value: upstreamHost)
         }
-        if let client = clientAddress?.ipAddress {
-            forwarded.add(name: "x-forwarded-for", value: (priorForwardedFor + [client]).joined(separator: ", "))
+        if let clientAddress {
+            forwarded.add(name: "x-forwarded-for", value: (priorForwardedFor + [clientAddress]).joined(separator: ", "))
         }
         if identity.enabled, let user {
             forwarded.add(name: identity.userHeader, value: user.name)
@@ -53,23 +57,31 @@ enum ForwardedHeaders {
 
     /// The upstream response headers as relayed to the client: everything but hop-by-hop headers.
     static func response(_ headers: HTTPHeaders) -> HTTPHeaders {
-        let dropped = hopByHop.union(connectionListed(headers))
-        var relayed = headers
-        for name in dropped where relayed.contains(name: name) {
-            relayed.remove(name: name)
+        let listed = connectionListed(headers)
+        func relays(_ name: String) -> Bool {
+            let lowercased = name.lowercased()
+            return !hopByHop.contains(lowercased) && !listed.contains(lowercased)
+        }
+        guard !headers.allSatisfy({ relays($0.name) }) else { return headers }
+        var relayed = HTTPHeaders()
+        relayed.reserveCapacity(headers.count)
+        for (name, value) in headers where relays(name) {
+            relayed.add(name: name, value: value)
         }
         return relayed
     }
 
+    /// The field names a `Connection` header lists, lowercased (empty without one).
     private static func connectionListed(_ headers: HTTPHeaders) -> Set<String> {
-        Set(headers[canonicalForm: "connection"].map { $0.lowercased() })
+        guard headers.contains(name: "connection") else { return [] }
+        return Set(headers[canonicalForm: "connection"].map { $0.lowercased() })
     }
 
     /// The head sent upstream for an authorized request: the target joined onto the upstream URL,
     /// HTTP/1.1, and the request headers rewritten as above.
     static func upstreamHead(
         for head: HTTPRequestHead, authorized: AuthorizedRequest, target: UpstreamTarget,
-        identity: IdentityHeaders, clientAddress: SocketAddress?
+        identity: IdentityHeaders, clientAddress: String?
     ) -> HTTPRequestHead {
         var upstreamHead = head
         upstreamHead.uri = target.requestTarget(for: authorized.target)
