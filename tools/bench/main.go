@@ -339,30 +339,12 @@ func (b *bench) proxyArgv(listen, kubeconfig string) []string {
 
 // startGoRelay starts tools/go-relay with the proxy's serving certificate and the reader's token.
 func (b *bench) startGoRelay(name string) (*harness.Proc, string, error) {
-	p, err := harness.Start(name, b.logPath(name), filepath.Join(b.cfg.toolsDir, "go-relay"),
+	return harness.StartListening(name, b.logPath(name), filepath.Join(b.cfg.toolsDir, "go-relay"),
 		"-listen", "127.0.0.1:0", "-upstream", "http://"+b.upstreamAddr,
 		"-cert", filepath.Join(b.certs, "tls.crt"), "-key", filepath.Join(b.certs, "tls.key"), "-token", b.token)
-	if err != nil {
-		return nil, "", err
-	}
-	addr, err := p.WaitListening(30 * time.Second)
-	if err != nil {
-		p.Stop()
-		return nil, "", err
-	}
-	return p, addr, nil
 }
 
 // startProxy starts the proxy on a free port and returns it once it logged its address.
 func (b *bench) startProxy(name, kubeconfig string) (*harness.Proc, string, error) {
-	p, err := harness.Start(name, b.logPath(name), b.proxyArgv("127.0.0.1:0", kubeconfig)...)
-	if err != nil {
-		return nil, "", err
-	}
-	addr, err := p.WaitListening(30 * time.Second)
-	if err != nil {
-		p.Stop()
-		return nil, "", err
-	}
-	return p, addr, nil
+	return harness.StartListening(name, b.logPath(name), b.proxyArgv("127.0.0.1:0", kubeconfig)...)
 }

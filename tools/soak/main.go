@@ -244,10 +244,7 @@ func (s *soak) start() error {
 			return err
 		}
 		argv := harness.ProxyArgv(s.cfg.proxyBin, "127.0.0.1:0", "http://"+upstreamAddr+"/", kubeconfig, s.certs)
-		if t.proxy, err = harness.Start(t.name, s.setup.LogPath(t.name), argv...); err != nil {
-			return err
-		}
-		if t.proxyAddr, err = t.proxy.WaitListening(30 * time.Second); err != nil {
+		if t.proxy, t.proxyAddr, err = harness.StartListening(t.name, s.setup.LogPath(t.name), argv...); err != nil {
 			return err
 		}
 		logf("%s: https://%s → pprof-server on %s (log: %s)", t.name, t.proxyAddr, upstreamAddr, t.proxy.LogPath)

@@ -188,6 +188,21 @@ func (p *Proc) WaitForLine(re *regexp.Regexp, timeout time.Duration) (string, er
 
 var listeningLine = regexp.MustCompile(`listening on (?:https?://)?(\S+)`)
 
+// StartListening starts argv like Start and waits (30 s at most) for its "listening on ADDR"
+// line; it returns the process and ADDR, or stops the process and returns the error.
+func StartListening(name, logPath string, argv ...string) (*Proc, string, error) {
+	p, err := Start(name, logPath, argv...)
+	if err != nil {
+		return nil, "", err
+	}
+	addr, err := p.WaitListening(30 * time.Second)
+	if err != nil {
+		p.Stop()
+		return nil, "", err
+	}
+	return p, addr, nil
+}
+
 // WaitListening waits for the "listening on ADDR" line and returns ADDR.
 func (p *Proc) WaitListening(timeout time.Duration) (string, error) {
 	return p.WaitForLine(listeningLine, timeout)

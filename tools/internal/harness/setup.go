@@ -26,16 +26,7 @@ func (s Setup) LogPath(name string) string { return filepath.Join(s.WorkDir, nam
 // returns it with the address it bound.
 func (s Setup) StartUpstream(name, addr string, extra ...string) (*Proc, string, error) {
 	argv := append([]string{filepath.Join(s.ToolsDir, "pprof-server"), "-addr", addr, "-record=false"}, extra...)
-	p, err := Start(name, s.LogPath(name), argv...)
-	if err != nil {
-		return nil, "", err
-	}
-	bound, err := p.WaitListening(30 * time.Second)
-	if err != nil {
-		p.Stop()
-		return nil, "", err
-	}
-	return p, bound, nil
+	return StartListening(name, s.LogPath(name), argv...)
 }
 
 // StartAPIServer starts tools/fake-apiserver with its certificates in dir, accepting the caller
@@ -45,14 +36,9 @@ func (s Setup) StartAPIServer(name, dir, caller, users, rules string) (*Proc, st
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", "", err
 	}
-	p, err := Start(name, s.LogPath(name), filepath.Join(s.ToolsDir, "fake-apiserver"),
+	p, addr, err := StartListening(name, s.LogPath(name), filepath.Join(s.ToolsDir, "fake-apiserver"),
 		"-addr", "127.0.0.1:0", "-cert-dir", dir, "-caller-token", caller, "-users", users, "-rules", rules)
 	if err != nil {
-		return nil, "", "", err
-	}
-	addr, err := p.WaitListening(30 * time.Second)
-	if err != nil {
-		p.Stop()
 		return nil, "", "", err
 	}
 	kubeconfig := filepath.Join(dir, "kubeconfig")
