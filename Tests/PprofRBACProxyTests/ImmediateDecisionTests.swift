@@ -17,7 +17,7 @@ struct ImmediateDecisionTests {
 
     init() {
         reviews = RecordingAuthenticator(answers: ["alice-token": alice])
-        accessReviews = RecordingAuthorizer(allowed: ["alice get /debug/pprof/heap"])
+        accessReviews = RecordingAuthorizer(allowed: ["alice get /debug/pprof/heap", "alice post /debug/pprof/symbol"])
         gate = Gate(
             pathPolicy: .pprofOnly(),
             authenticator: CachingTokenAuthenticator(wrapping: reviews, audiences: ["aud"]),
@@ -87,6 +87,26 @@ struct ImmediateDecisionTests {
             let immediate = local.decideImmediately(request(path, token: token))
             #expect(immediate != nil)
             #expect(immediate == (await local.decide(request(path, token: token))))
+        }
+    }
+
+    @Test("GateHandler: Expect: 100-continue on a cached request gets its 100 only when a body follows")
+    func expectContinueWithinTheRead() async throws {
+        _ = await gate.decide(GateRequest(method: .POST, target: "/debug/pprof/symbol", headers: ["authorization": "Bearer alice-token"]))
+        for (length, continues) in [("0", false), ("3", true)] {
+            let channel = EmbeddedChannel(handler: GateHandler(gate: gate, isHTTP2: false))
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+            let head = HTTPRequestHead(
+                version: .http1_1, method: .POST, uri: "/debug/pprof/symbol",
+                headers: ["authorization": "Bearer alice-token", "expect": "100-continue", "content-length": length]
+            )
+            try channel.writeInbound(HTTPServerRequestPart.head(head))
+            guard case .head = try channel.readInbound(as: AuthorizedRequestPart.self) else {
+                Issue.record("the head did not pass within the read")
+                return
+            }
+            let informational = try channel.readOutbound(as: HTTPServerResponsePart.self)
+            #expect((informational != nil) == continues, "Content-Length: \(length)")
         }
     }
 

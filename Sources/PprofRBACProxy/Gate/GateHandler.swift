@@ -118,7 +118,10 @@ final class GateHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch decision.verdict {
         case .forward(let target):
             state = .passing
-            if !requestEnded && head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            // A head that declares no body (Content-Length: 0) gets no 100 either, as from Go's server;
+            // a decision made at once, within the read of the head, has not seen the end yet.
+            let bodyFollows = !requestEnded && head.headers["content-length"] != ["0"]
+            if bodyFollows && head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 // Only now, after authorization, is the client invited to send its body.
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
