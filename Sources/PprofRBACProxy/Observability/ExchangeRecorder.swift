@@ -21,8 +21,7 @@ final class ExchangeRecorder: ChannelDuplexHandler {
 
     private let observers: [any ExchangeObserver]
     private var exchanges: [Exchange] = []
-    /// The client's address as text, made at the connection's (or stream's) first request.
-    private var clientAddress: String??
+    private var clientAddress = PeerAddressText()
 
     init(observers: [any ExchangeObserver]) {
         self.observers = observers
@@ -31,11 +30,8 @@ final class ExchangeRecorder: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head(let head) = unwrapInboundIn(data) {
             let rawPath = head.uri.prefix { $0 != "?" }.prefix(Self.maximumRecordedPathLength)
-            if clientAddress == nil {
-                clientAddress = .some(context.channel.remoteAddress?.ipAddress)
-            }
             var record = ExchangeRecord(
-                start: Date(), clientAddress: clientAddress ?? nil,
+                start: Date(), clientAddress: clientAddress.text(of: context.channel),
                 method: head.method.rawValue, path: String(rawPath)
             )
             if let questionMark = head.uri.firstIndex(of: "?") {

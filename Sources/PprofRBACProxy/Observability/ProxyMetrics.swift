@@ -67,9 +67,9 @@ package final class ProxyMetrics: Sendable {
         let handles = requestHandles(endpoint: endpoint, code: code, forwarded: upstream != nil)
         handles.requests.increment()
         handles.duration.record(duration)
-        if let upstream, let latency = handles.upstreamLatency, let bytes = handles.upstreamBytes {
-            latency.record(upstream.latency)
-            bytes.increment(by: Int64(upstream.bytes))
+        if let upstream, let upstreamHandles = handles.upstream {
+            upstreamHandles.latency.record(upstream.latency)
+            upstreamHandles.bytes.increment(by: Int64(upstream.bytes))
         }
         if !completed {
             counter("requests_aborted_total", ["endpoint": endpoint], help: Help.requestsAborted).increment()
@@ -77,12 +77,11 @@ package final class ProxyMetrics: Sendable {
     }
 
     /// What a request records into, by endpoint and status code: one lookup per request instead of one
-    /// per metric. The upstream's series are made at the first forwarded request, as before.
+    /// per metric. The upstream's series are made at the endpoint's first forwarded request, as before.
     private struct RequestHandles: Sendable {
         let requests: Counter
         let duration: DurationHistogram
-        var upstreamLatency: DurationHistogram?
-        var upstreamBytes: Counter?
+        var upstream: (latency: DurationHistogram, bytes: Counter)?
     }
 
     private struct EndpointAndCode: Hashable {
@@ -93,6 +92,9 @@ package final class ProxyMetrics: Sendable {
     private func requestHandles(endpoint: String, code: String, forwarded: Bool) -> RequestHandles {
         requestHandlesMade.withLockedValue { made in
             let key = EndpointAndCode(endpoint: endpoint, code: code)
+            if let handles = made[key], handles.upstream != nil || !forwarded {
+                return handles
+            }
             var handles =
                 made[key]
                 ?? RequestHandles(
@@ -102,16 +104,16 @@ package final class ProxyMetrics: Sendable {
                         help: Help.requestDuration
                     )
                 )
-            if forwarded && handles.upstreamLatency == nil {
-                handles.upstreamLatency = histogram(
-                    "upstream_latency_seconds", ["endpoint": endpoint], buckets: Self.requestDurationBuckets,
-                    help: Help.upstreamLatency
+            if forwarded {
+                handles.upstream = (
+                    histogram(
+                        "upstream_latency_seconds", ["endpoint": endpoint], buckets: Self.requestDurationBuckets,
+                        help: Help.upstreamLatency
+                    ),
+                    counter("upstream_response_bytes_total", ["endpoint": endpoint], help: Help.upstreamBytes)
                 )
-                handles.upstreamBytes = counter("upstream_response_bytes_total", ["endpoint": endpoint], help: Help.upstreamBytes)
-                made[key] = handles
-            } else if made[key] == nil {
-                made[key] = handles
             }
+            made[key] = handles
             return handles
         }
     }

@@ -41,8 +41,8 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
     private var readPending = false
-    /// The client's address as text, for `X-Forwarded-For`: made at the first request.
-    private var clientAddressText: String??
+    /// For `X-Forwarded-For`.
+    private var clientAddress = PeerAddressText()
 
     init(upstream: any UpstreamConnector, target: UpstreamTarget, identityHeaders: IdentityHeaders, isHTTP2: Bool) {
         self.upstream = upstream
@@ -61,19 +61,12 @@ final class ForwardingHandler: ChannelDuplexHandler, UpstreamResponseDelegate {
 
     // MARK: Downstream
 
-    private func clientAddress(_ context: ChannelHandlerContext) -> String? {
-        if let made = clientAddressText { return made }
-        let text = context.channel.remoteAddress?.ipAddress
-        clientAddressText = .some(text)
-        return text
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head, let authorized):
             let upstreamHead = ForwardedHeaders.upstreamHead(
                 for: head, authorized: authorized, target: target, identity: identityHeaders,
-                clientAddress: clientAddress(context)
+                clientAddress: clientAddress.text(of: context.channel)
             )
             exchange = Exchange(heldHead: upstreamHead, version: head.version)
             lease(fresh: false)
