@@ -11,13 +11,18 @@ struct ReadHeaderTimeoutHandlerTests {
         try channel.writeInbound(ByteBuffer(string: text))
     }
 
+    /// Expects `channel` to stay open until `time` has passed, and to be closed then.
+    func expectClosed(after time: TimeAmount, _ channel: EmbeddedChannel, sourceLocation: SourceLocation = #_sourceLocation) {
+        channel.embeddedEventLoop.advanceTime(by: time - .milliseconds(1))
+        #expect(channel.isActive, "closed before its time", sourceLocation: sourceLocation)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(!channel.isActive, "not closed at its time", sourceLocation: sourceLocation)
+    }
+
     @Test("a connection that sends nothing (no TLS hello, no request) is closed when the time is up, not before")
     func silentConnection() throws {
         let channel = try HTTP1TestConnection.make(front: ReadHeaderTimeoutHandler(timeout: .seconds(10)))
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(9_999))
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
-        #expect(!channel.isActive)
+        expectClosed(after: .seconds(10), channel)
     }
 
     @Test("the first request's time starts at accept: dribbling its head does not restart the clock")
@@ -42,10 +47,7 @@ struct ReadHeaderTimeoutHandlerTests {
         #expect(channel.isActive)
 
         try send("GET /debug/pprof/heap HTTP/1.1\r\n", to: channel)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
-        #expect(!channel.isActive)
+        expectClosed(after: .seconds(10), channel)
     }
 
     @Test("a request that starts while the first request's timer is still pending gets its own full time")
@@ -56,10 +58,7 @@ struct ReadHeaderTimeoutHandlerTests {
         channel.embeddedEventLoop.advanceTime(by: .seconds(8))
         try send("GET /debug/pprof/heap HTTP/1.1\r\n", to: channel)
         // The timer set at accept fires at 10 s; this head is due at 18 s.
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(9_999))
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
-        #expect(!channel.isActive)
+        expectClosed(after: .seconds(10), channel)
     }
 
     @Test("many quick requests on one connection, then a silent one: closed on that one's time, not before")
@@ -72,10 +71,7 @@ struct ReadHeaderTimeoutHandlerTests {
             #expect(channel.isActive)
         }
         try send("G", to: channel)
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(9_999))
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
-        #expect(!channel.isActive)
+        expectClosed(after: .seconds(10), channel)
     }
 
     @Test("once the head is read, a slow body or a long response is not timed")

@@ -65,7 +65,7 @@ func parseFlags() config {
 	flag.StringVar(&cfg.nginxBin, "nginx", "", "nginx binary (default: nginx on PATH, else /usr/sbin/nginx)")
 	flag.StringVar(&cfg.nginxBuffer, "nginx-buffer", "", "nginx's proxy_buffer_size (the piece size it relays an unbuffered response in); empty: nginx's default, one page")
 	flag.StringVar(&figures, "figures", strings.Join(allFigures, ","), "figures to run: "+strings.Join(allFigures, ","))
-	flag.StringVar(&targets, "targets", strings.Join(targetNames, ","), "targets to measure: direct,proxy,go,nginx")
+	flag.StringVar(&targets, "targets", strings.Join(targetNames, ","), "targets to measure: "+strings.Join(targetNames, ","))
 	flag.BoolVar(&cfg.quick, "quick", false, "a short smoke run: 3 s load, 256 MiB stream, 200 streams of 5 s, 3 starts (explicit flags still win)")
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured duration of each wrk and h2load run")
 	flag.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "uncounted load before each wrk and h2load run")
