@@ -22,7 +22,7 @@ struct UpstreamReadsTests {
         var bursts = UpstreamReads()
         var now = ContinuousClock.now
         for _ in 0..<100 {
-            for _ in 0..<8 {
+            for _ in 0..<(64 * 1024 / UpstreamReads.small) {
                 #expect(bursts.record(actualReadBytes: UpstreamReads.small, at: now) == false)
             }
             #expect(bursts.record(actualReadBytes: 9, at: now) == false)
@@ -42,8 +42,8 @@ struct UpstreamReadsTests {
     func fastStreamsGrowAndShrink() {
         var reads = UpstreamReads()
         let start = ContinuousClock.now
-        for read in 1..<32 {
-            #expect(reads.record(actualReadBytes: UpstreamReads.small, at: start + .microseconds(100 * read)) == false)
+        for read in 1..<(UpstreamReads.fastBytes / UpstreamReads.small) {
+            #expect(reads.record(actualReadBytes: UpstreamReads.small, at: start + .microseconds(50 * read)) == false)
         }
         #expect(reads.size == UpstreamReads.small)
         #expect(reads.record(actualReadBytes: UpstreamReads.small, at: start + .milliseconds(4)) == true, "256 KiB in 4 ms")

@@ -21,7 +21,8 @@ final class ProxyServer: Service {
     private let readiness: ProxyReadiness
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
-    private let connections = ConnectionRegistry(whenEmpty: { FreeHeapPages.release() })
+    /// Its last connection closing gives memory back.
+    private let connections: ConnectionRegistry
 
     init(
         configuration: Configuration, tls: ServingTLSReloader?, http: HTTPConnectionPipeline,
@@ -34,6 +35,8 @@ final class ProxyServer: Service {
         self.readiness = readiness
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        let idleMemory = IdleMemoryRelease()
+        connections = ConnectionRegistry(whenEmpty: { idleMemory.schedule() })
     }
 
     func run() async throws {
