@@ -111,6 +111,7 @@ struct Listener: Sendable {
                 },
                 http1ChannelConfigurator: { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(TLSRecordPacker())
                         try http.configureHTTP1(on: channel, clientCertificates: clientCertificates())
                         connections.markServing(channel)
                     }
