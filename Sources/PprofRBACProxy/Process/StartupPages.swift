@@ -8,6 +8,7 @@ import Musl
 /// listens: the kernel maps a binary's code 64 KiB around every page it faults in, so parsing flags,
 /// reading files and building TLS contexts leave megabytes of the binary resident that serving
 /// never touches again. The pages stay in the page cache; the ones serving needs fault back in.
+/// `IdleMemoryRelease` gives back the same pages again whenever the last client connection closes.
 enum StartupPages {
     /// A mapping that can be dropped and faulted back unchanged: a private, read-only mapping of a file
     /// with no page copied on write (which rules out relocated read-only data).
