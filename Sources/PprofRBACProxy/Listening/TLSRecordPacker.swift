@@ -33,12 +33,9 @@ final class TLSRecordPacker: ChannelOutboundHandler, RemovableChannelHandler {
         }
         if let held = pending, let head = buffer.readSlice(length: Self.recordSize - pendingBytes) {
             // The first record: what was held, filled up from this write.
-            var record = context.channel.allocator.buffer(capacity: Self.recordSize)
-            record.writeImmutableBuffer(held)
-            record.writeImmutableBuffer(head)
             pending = nil
             pendingIsOwn = false
-            context.write(wrapOutboundOut(.byteBuffer(record)), promise: pendingPromise)
+            context.write(wrapOutboundOut(.byteBuffer(record(held, then: head, context: context))), promise: pendingPromise)
             pendingPromise = nil
         }
         // Whole records go now; a short last one waits for what follows.
@@ -73,10 +70,7 @@ final class TLSRecordPacker: ChannelOutboundHandler, RemovableChannelHandler {
         if pendingIsOwn {
             pending?.writeImmutableBuffer(buffer)
         } else if let held = pending {
-            var record = context.channel.allocator.buffer(capacity: Self.recordSize)
-            record.writeImmutableBuffer(held)
-            record.writeImmutableBuffer(buffer)
-            pending = record
+            pending = record(held, then: buffer, context: context)
             pendingIsOwn = true
         } else {
             pending = buffer
@@ -87,6 +81,14 @@ final class TLSRecordPacker: ChannelOutboundHandler, RemovableChannelHandler {
         } else {
             pendingPromise = promise
         }
+    }
+
+    /// A record buffer of this handler's own holding `first` and then `second`.
+    private func record(_ first: ByteBuffer, then second: ByteBuffer, context: ChannelHandlerContext) -> ByteBuffer {
+        var record = context.channel.allocator.buffer(capacity: Self.recordSize)
+        record.writeImmutableBuffer(first)
+        record.writeImmutableBuffer(second)
+        return record
     }
 
     private func writePending(context: ChannelHandlerContext) {
