@@ -52,7 +52,8 @@ final class RealAPIServer: TestResource, @unchecked Sendable {
                 if let status = process.exitStatus {
                     throw EndToEndError("scripts/kube-apiserver run exited with \(status):\n\(process.allOutput)")
                 }
-                return try? String(contentsOf: ready, encoding: .utf8)
+                // Whole lines only: a file caught while being written is not ready yet.
+                return (try? String(contentsOf: ready, encoding: .utf8)).flatMap { $0.hasSuffix("\n") ? $0 : nil }
             }
             guard let url = line.split(separator: "\n").first.map({ String($0.dropFirst("server=".count)) }), url.hasPrefix("https://")
             else { throw EndToEndError("scripts/kube-apiserver wrote \(line)") }
