@@ -6,11 +6,14 @@ import TestProcesses
 /// tracer are shared, queued and capped instead of answering 500.
 @Suite("Captures", .timeLimit(.minutes(2)))
 struct CaptureTests {
+    /// A CPU profile of `seconds`; with `progress`, asking to be told where it stands (`Pprof-Capture-Progress: 1`).
     private static func profile(
-        _ environment: ProxyEnvironment, seconds: Int, version: HTTPVersion = .http1_1, maxTime: Duration = .seconds(30)
+        _ environment: ProxyEnvironment, seconds: Int, version: HTTPVersion = .http1_1, maxTime: Duration = .seconds(30),
+        progress: Bool = false
     ) async throws -> CurlResponse {
-        try await environment.request(
-            "/debug/pprof/profile?seconds=\(seconds)", token: TestUsers.alice.token, httpVersion: version, maxTime: maxTime)
+        try await Curl.perform(CurlRequest(
+            url: environment.proxy.baseURL + "/debug/pprof/profile?seconds=\(seconds)", bearerToken: TestUsers.alice.token,
+            httpVersion: version, headers: progress ? ["Pprof-Capture-Progress: 1"] : [], maxTime: maxTime))
     }
 
     /// Starts a CPU profile far longer than the test, holding the profiler until the returned task
@@ -41,10 +44,13 @@ struct CaptureTests {
         let arguments = ["--capture-join-window=20s", "--proxy-endpoints-port", String(metricsPort), "--metrics-insecure"]
         try await ProxyEnvironment.withLocalProxy(proxyArguments: arguments, auditLog: true) { environment in
             async let first = Self.profile(environment, seconds: 3, version: .http1_1)
-            async let second = Self.profile(environment, seconds: 3, version: .http2)
+            async let second = Self.profile(environment, seconds: 3, version: .http2, progress: true)
             let (a, b) = try await (first, second)
             #expect(a.status == 200, "\(a.summary)")
             #expect(b.status == 200, "\(b.summary)")
+            #expect(a.interimHeaders.isEmpty, "nobody asked for progress on the first: \(a.interimHeaders)")
+            let told = b.interimValues("pprof-capture")
+            #expect(told == ["started"] || told == ["joined"], "one 102 Processing over HTTP/2 saying which: \(told)")
             #expect(a.isGzip && a.body == b.body, "both clients must receive the same profile")
             let captures = try await environment.upstream.requests().filter { $0.path == "/debug/pprof/profile" }
             #expect(captures.count == 1, "one capture upstream, not \(captures.count)")
@@ -63,13 +69,17 @@ struct CaptureTests {
     func queued() async throws {
         try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--capture-queue-timeout=5m", "-v=4"], auditLog: true) { environment in
             let holder = try await Self.holdProfiler(environment)
-            async let queued = Self.profile(environment, seconds: 1)
+            async let queued = Self.profile(environment, seconds: 1, progress: true)
             try await environment.proxy.process.waitForLine(containing: "capture waiting", in: .stderr, timeout: .seconds(10))
             #expect(try await environment.upstream.requests().count == 1, "the second waits in the proxy, not at pprof")
             holder.cancel()
             let response = try await queued
             #expect(response.status == 200, "\(response.summary)")
             #expect(response.isGzip)
+            let told = response.interimValues("pprof-capture")
+            #expect(told.first == "queued; position=1" && told.count == 2, "queued, then started: \(told)")
+            let waited = told.last.flatMap { $0.hasPrefix("started; waited=") ? Double($0.dropFirst(16)) : nil }
+            #expect((waited ?? 0) > 0, "the start names the wait: \(told)")
             // Go may still be stopping the killed profile when the queued one starts: that first try
             // is answered 500 by pprof and sent again by the proxy, so the client never sees it.
             let captures = try await environment.upstream.requests().filter { $0.path == "/debug/pprof/profile" }

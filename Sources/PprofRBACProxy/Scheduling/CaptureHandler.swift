@@ -7,7 +7,9 @@ import RequestPolicy
 /// may go upstream: it starts a shared capture of its own, joins an identical one that just
 /// started, or waits its turn. A request that starts a capture goes on to the forwarder like every
 /// other request, and its response is teed to the joiners; a joiner is answered from that tee and
-/// never reaches the forwarder. A delta profile only counts against its user's limit.
+/// never reaches the forwarder. A delta profile only counts against its user's limit. A client
+/// that asks (`Pprof-Capture-Progress: 1`) is told where its request stands in `102 Processing`
+/// answers (`CaptureProgress`).
 final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
     typealias InboundIn = AuthorizedRequestPart
     typealias InboundOut = AuthorizedRequestPart
@@ -23,6 +25,8 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
         var authorized: AuthorizedRequest
         var request: CaptureScheduler.Request
         var user: String
+        /// The client asked for `102 Processing` answers saying where the request stands.
+        var reportsProgress: Bool
     }
 
     private enum State {
@@ -107,7 +111,11 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
         let request = CaptureScheduler.Request(
             lane: lane, key: "\(head.method.rawValue) \(authorized.target.path) \(capture.seconds)", seconds: capture.seconds
         )
-        admit(Capture(head: head, authorized: authorized, request: request, user: user), context: context)
+        let reportsProgress = CaptureProgress.isRequested(by: head.headers[CaptureProgress.requestField])
+        admit(
+            Capture(head: head, authorized: authorized, request: request, user: user, reportsProgress: reportsProgress),
+            context: context
+        )
     }
 
     private func admit(_ capture: Capture, context: ChannelHandlerContext) {
@@ -128,11 +136,13 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
                 id: joinerID, eventLoop: eventLoop, subscriber: NIOLoopBound(self as any CaptureSubscriber, eventLoop: eventLoop)
             ))
             context.triggerUserOutboundEvent(CaptureScheduledEvent(participation: .joined), promise: nil)
+            report(.joined, of: capture, context: context)
         case .wait:
             let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(scheduler.configuration.queueTimeout)) {
                 bound.value.waitTimedOut(id)
             }
             state = .waiting(capture, shared, since: .now, timeout: timeout)
+            report(.queued(position: max(1, scheduler.occupancy(capture.request.lane).waiting)), of: capture, context: context)
             logger.debug("capture waiting", metadata: [
                 "lane": "\(capture.request.lane.rawValue)", "seconds": "\(capture.request.seconds)",
                 "waiting": "\(scheduler.occupancy(capture.request.lane).waiting)",
@@ -150,9 +160,23 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
     ) {
         state = .leading(capture, shared, retrying: false)
         context.triggerUserOutboundEvent(CaptureScheduledEvent(participation: participation), promise: nil)
+        if case .queued(let wait) = participation {
+            report(.started(waited: wait), of: capture, context: context)
+        } else {
+            report(.started(waited: nil), of: capture, context: context)
+        }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         shared.start(joinWindow: scheduler.configuration.joinWindow) { held in bound.value.holdUpstreamReads(held) }
         forward(capture, context: context)
+    }
+
+    /// Tells a client that asked where its request stands, in a `102 Processing` answer.
+    private func report(_ progress: CaptureProgress, of capture: Capture, context: ChannelHandlerContext) {
+        guard capture.reportsProgress else { return }
+        var headers = HTTPHeaders()
+        headers.add(name: CaptureProgress.responseField, value: progress.fieldValue)
+        let head = HTTPResponseHead(version: capture.head.version, status: .processing, headers: headers)
+        context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
     }
 
     /// Hands the request to the forwarder as a read burst of its own: a turn that came, a join

@@ -21,11 +21,13 @@ enum Curl {
 
         let written = (result.stdout.last ?? "").split(separator: " ")
         let headerDump = (try? String(contentsOf: headerFile, encoding: .utf8)) ?? ""
+        let headBlocks = CurlResponse.parseHeaderDump(headerDump)
         return CurlResponse(
             exitCode: result.exitStatus,
             status: written.first.flatMap { Int($0) } ?? 0,
             httpVersion: written.count > 1 ? String(written[1]) : "0",
-            headers: CurlResponse.parseHeaderDump(headerDump),
+            headers: headBlocks.last ?? [],
+            interimHeaders: Array(headBlocks.dropLast()),
             body: (try? Data(contentsOf: bodyFile)) ?? Data(),
             elapsed: elapsed,
             curlError: result.stderr.joined(separator: "\n"))

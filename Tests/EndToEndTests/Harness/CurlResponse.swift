@@ -10,6 +10,8 @@ struct CurlResponse: Sendable {
     let httpVersion: String
     /// Header fields of the final response, names lower-cased.
     let headers: [(name: String, value: String)]
+    /// Header fields of each interim (1xx) response before it, in order.
+    let interimHeaders: [[(name: String, value: String)]]
     let body: Data
     let elapsed: Duration
     /// curl's own error message, if any.
@@ -30,8 +32,9 @@ struct CurlResponse: Sendable {
         body.count >= 2 && body[body.startIndex] == 0x1f && body[body.startIndex + 1] == 0x8b
     }
 
-    /// Parses a `curl -D` dump; with interim responses (100 Continue) the last block wins.
-    static func parseHeaderDump(_ dump: String) -> [(name: String, value: String)] {
+    /// Parses a `curl -D` dump into one block of fields per response head: interim (1xx) heads
+    /// first, the final one last.
+    static func parseHeaderDump(_ dump: String) -> [[(name: String, value: String)]] {
         var blocks: [[(name: String, value: String)]] = []
         // "\r\n" is a single Character, a newline.
         for line in dump.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
@@ -43,7 +46,13 @@ struct CurlResponse: Sendable {
                 blocks[blocks.count - 1].append((name: name, value: value))
             }
         }
-        return blocks.last ?? []
+        return blocks
+    }
+
+    /// The values of `name` in the interim (1xx) responses, in order.
+    func interimValues(_ name: String) -> [String] {
+        let wanted = name.lowercased()
+        return interimHeaders.flatMap { block in block.filter { $0.name == wanted }.map(\.value) }
     }
 
     /// A one-line summary for failure messages.
