@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "pprof-rbac-proxy", targets: ["pprof-rbac-proxy"]),
+        // `kubectl pprof`: on PATH as kubectl-pprof, kubectl runs it as a plugin.
+        .executable(name: "kubectl-pprof", targets: ["kubectl-pprof"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -20,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
     ],
     targets: [
         .executableTarget(
@@ -63,6 +66,38 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "kubectl-pprof",
+            dependencies: ["KubectlPprof"]
+        ),
+        // The kubectl plugin: the caller's kubeconfig identity (tokens, exec plugins, client
+        // certificates, TokenRequest), pod lookup, port-forward, the fetch with its progress, and
+        // advice on refusals. Reuses the proxy's kubeconfig reading and TLS setup.
+        .target(
+            name: "KubectlPprof",
+            dependencies: [
+                "PprofRBACProxy",
+                "RequestPolicy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        .testTarget(
+            name: "KubectlPprofTests",
+            dependencies: [
+                "KubectlPprof",
+                "PprofRBACProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(

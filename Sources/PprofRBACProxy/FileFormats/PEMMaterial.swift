@@ -1,14 +1,14 @@
 import NIOSSL
 
 /// Parses the PEM certificates and keys of a `KubernetesConnection`, with errors that say what is wrong.
-enum PEMMaterial {
+package enum PEMMaterial {
     /// Why PEM bytes are not usable; the detail never contains key material.
-    struct InvalidPEM: Error, Sendable, Hashable {
-        var detail: String
+    package struct InvalidPEM: Error, Sendable, Hashable {
+        package var detail: String
     }
 
     /// The certificates in `pem`; at least one.
-    static func certificates(_ pem: [UInt8]) throws(InvalidPEM) -> [NIOSSLCertificate] {
+    package static func certificates(_ pem: [UInt8]) throws(InvalidPEM) -> [NIOSSLCertificate] {
         let certificates = try? NIOSSLCertificate.fromPEMBytes(pem)
         guard let certificates, !certificates.isEmpty else {
             throw InvalidPEM(detail: "no PEM certificate found")
@@ -17,7 +17,7 @@ enum PEMMaterial {
     }
 
     /// The unencrypted private key in `pem`.
-    static func privateKey(_ pem: [UInt8]) throws(InvalidPEM) -> NIOSSLPrivateKey {
+    package static func privateKey(_ pem: [UInt8]) throws(InvalidPEM) -> NIOSSLPrivateKey {
         do {
             return try NIOSSLPrivateKey(bytes: pem, format: .pem)
         } catch {

@@ -112,6 +112,34 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
         }
     }
 
+    /// The answer of one call that is not a review (`kubectl pprof`'s lookups and TokenRequest):
+    /// its status and body, nil when larger than the size limit.
+    package struct CallAnswer: Sendable {
+        package var statusCode: Int
+        package var body: ByteBuffer?
+        /// The `Status` object's message, or the reason phrase, without the caller's token.
+        package var message: String
+    }
+
+    /// `method` on `path` (with a JSON `body`), with the connection's credentials and timeout.
+    package func call(_ method: HTTPMethod, _ path: String, json body: Data? = nil) async throws -> CallAnswer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "kubectl-pprof")
+        let bearerToken = tokenSource?.currentToken()
+        if let bearerToken {
+            request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let answer = try await withTimeout { [request] in try await self.send(request) }
+        let message = Self.statusMessage(answer, redacting: [bearerToken].compactMap { $0 })
+        return CallAnswer(statusCode: answer.statusCode, body: answer.body, message: message)
+    }
+
     private func create<Review: Encodable, Status: Decodable>(
         _ review: Review, kind: String, path: String, secret: String? = nil
     ) async throws -> Status {
@@ -242,7 +270,8 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
 
     // MARK: - Setup
 
-    private static func tlsConfiguration(
+    /// TLS for `connection`: its trust and its client certificate.
+    package static func tlsConfiguration(
         for connection: KubernetesConnection
     ) throws(KubernetesConnectionError) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()

@@ -31,10 +31,27 @@ struct KubeConfigFile: Decodable {
         var context: Context?
     }
 
-    /// A pairing of a cluster and a user.
+    /// A pairing of a cluster and a user, and the namespace kubectl uses by default.
     struct Context: Decodable {
         var cluster: String?
         var user: String?
+        var namespace: String?
+    }
+
+    /// A credential plugin (`users[].user.exec`), as client-go runs it.
+    struct Exec: Decodable {
+        /// A `name`/`value` pair of `env`.
+        struct Variable: Decodable {
+            var name: String
+            var value: String
+        }
+
+        var apiVersion: String?
+        var command: String?
+        var args: [String]?
+        var env: [Variable]?
+        var installHint: String?
+        var provideClusterInfo: Bool?
     }
 
     /// A `users` entry.
@@ -43,7 +60,7 @@ struct KubeConfigFile: Decodable {
         var user: User?
     }
 
-    /// How to identify to the API server; `exec`, `auth-provider` and basic auth are only detected.
+    /// How to identify to the API server; `auth-provider` and basic auth are only detected.
     struct User: Decodable {
         var token: String?
         var tokenFile: String?
@@ -51,7 +68,7 @@ struct KubeConfigFile: Decodable {
         var clientCertificateData: String?
         var clientKey: String?
         var clientKeyData: String?
-        var usesExec: Bool
+        var exec: Exec?
         var usesAuthProvider: Bool
         var usesBasicAuth: Bool
 
@@ -76,7 +93,7 @@ struct KubeConfigFile: Decodable {
             clientCertificateData = try container.decodeIfPresent(String.self, forKey: .clientCertificateData)
             clientKey = try container.decodeIfPresent(String.self, forKey: .clientKey)
             clientKeyData = try container.decodeIfPresent(String.self, forKey: .clientKeyData)
-            usesExec = try container.hasValue(forKey: .exec)
+            exec = try container.decodeIfPresent(Exec.self, forKey: .exec)
             usesAuthProvider = try container.hasValue(forKey: .authProvider)
             let username = try container.decodeIfPresent(String.self, forKey: .username) ?? ""
             let password = try container.decodeIfPresent(String.self, forKey: .password) ?? ""

@@ -7,14 +7,23 @@ package enum KubeConfigLoader {
     /// resolve against the file's directory. When both a `*-data` field and its file field are set,
     /// the data wins; when both `tokenFile` and `token` are set, the file wins (as in client-go).
     package static func load(path: String) throws(KubeConfigError) -> KubernetesConnection {
+        try resolver(path: path).connection()
+    }
+
+    /// Context `context` (by default the current one) of the kubeconfig at `path`, as kubectl
+    /// reads it: with its namespace and the user's exec plugin, which `load` refuses.
+    package static func select(path: String, context: String? = nil) throws(KubeConfigError) -> KubeConfigSelection {
+        try resolver(path: path).selection(context: context)
+    }
+
+    private static func resolver(path: String) throws(KubeConfigError) -> KubeConfigResolver {
         let bytes: [UInt8]
         do throws(LocalFile.ReadError) {
             bytes = try LocalFile.contents(atPath: path)
         } catch {
             throw .unreadable(path: path, reason: error.reason)
         }
-        let document = try parse(bytes, path: path)
-        return try KubeConfigResolver(path: path, document: document).connection()
+        return KubeConfigResolver(path: path, document: try parse(bytes, path: path))
     }
 
     private static func parse(_ bytes: [UInt8], path: String) throws(KubeConfigError) -> KubeConfigFile {

@@ -12,8 +12,23 @@ struct KubeConfigResolver {
     let path: String
     let document: KubeConfigFile
 
+    /// The current context's cluster and user; a user with an `exec` plugin is refused (the proxy runs none).
     func connection() throws(KubeConfigError) -> KubernetesConnection {
-        guard let contextName = document.currentContext, !contextName.isEmpty else {
+        let selection = try selection()
+        if selection.exec != nil {
+            throw .unsupportedUserAuthentication(path: path, user: selection.userName, method: "exec (a credential plugin)")
+        }
+        return selection.connection
+    }
+
+    /// Context `name` (by default `current-context`): its cluster, user, namespace and exec plugin.
+    func selection(context name: String? = nil) throws(KubeConfigError) -> KubeConfigSelection {
+        let contextName: String
+        if let name, !name.isEmpty {
+            contextName = name
+        } else if let current = document.currentContext, !current.isEmpty {
+            contextName = current
+        } else {
             throw .noCurrentContext(path: path)
         }
         guard let context = document.contexts?.first(where: { $0.name == contextName }) else {
@@ -26,14 +41,42 @@ struct KubeConfigResolver {
             throw .clusterNotFound(path: path, cluster: clusterName, context: contextName)
         }
         let cluster = namedCluster.cluster ?? KubeConfigFile.Cluster()
-        let user = try user(named: context.context?.user ?? "", context: contextName)
+        let userName = context.context?.user ?? ""
+        let user = try user(named: userName, context: contextName)
 
         var connection = KubernetesConnection(server: try serverURL(of: cluster, named: clusterName))
         try applyTrust(of: cluster, named: clusterName, to: &connection)
         if let user {
             try applyCredentials(of: user.settings, named: user.name, to: &connection)
         }
-        return connection
+        let namespace = context.context?.namespace.flatMap { $0.isEmpty ? nil : $0 }
+        return KubeConfigSelection(
+            connection: connection, contextName: contextName, userName: userName, namespace: namespace,
+            exec: try user.flatMap { user throws(KubeConfigError) in try execCommand(of: user.settings, named: user.name) }
+        )
+    }
+
+    /// The user's credential plugin, checked: a command and an ExecCredential version client-go reads.
+    private func execCommand(of user: KubeConfigFile.User, named name: String) throws(KubeConfigError) -> ExecCredentialCommand? {
+        guard let exec = user.exec else { return nil }
+        guard let command = exec.command, !command.isEmpty else {
+            throw .malformed(path: path, detail: "users.\(name).user.exec has no command")
+        }
+        let apiVersion = exec.apiVersion ?? ""
+        guard ExecCredentialCommand.supportedAPIVersions.contains(apiVersion) else {
+            throw .unsupportedUserAuthentication(
+                path: path, user: name,
+                method: "an exec plugin of apiVersion \"\(apiVersion)\" (supported: \(ExecCredentialCommand.supportedAPIVersions.joined(separator: ", ")))"
+            )
+        }
+        return ExecCredentialCommand(
+            apiVersion: apiVersion,
+            command: command.contains("/") ? resolve(command) : command,
+            arguments: exec.args ?? [],
+            environment: (exec.env ?? []).map { ($0.name, $0.value) },
+            installHint: exec.installHint,
+            provideClusterInfo: exec.provideClusterInfo ?? false
+        )
     }
 
     /// The context's user, or nil when the context names none or the user has no settings (no credentials).
@@ -88,9 +131,6 @@ struct KubeConfigResolver {
     private func applyCredentials(
         of user: KubeConfigFile.User, named name: String, to connection: inout KubernetesConnection
     ) throws(KubeConfigError) {
-        if user.usesExec {
-            throw .unsupportedUserAuthentication(path: path, user: name, method: "exec (a credential plugin)")
-        }
         if user.usesAuthProvider {
             throw .unsupportedUserAuthentication(path: path, user: name, method: "auth-provider")
         }

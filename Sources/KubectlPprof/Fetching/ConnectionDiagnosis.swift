@@ -1,0 +1,120 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import X509
+
+/// Turns a failed connection to the proxy into one line a person can act on. A failed TLS
+/// handshake is looked at again without verification, to say which names the proxy's certificate
+/// carries or that its issuer is not trusted.
+enum ConnectionDiagnosis {
+    static func failure(_ error: any Error, endpoint: ProxyEndpoint) async -> PluginFailure {
+        let address = "\(endpoint.host):\(endpoint.port)"
+        if let error = error as? IOError {
+            return .connection("cannot connect to the proxy at \(address): \(String(cString: strerror(error.errnoCode)))")
+        }
+        if error is ChannelError {
+            return .connection("cannot connect to the proxy at \(address): \(error)")
+        }
+        guard error is NIOSSLError || error is BoringSSLError else {
+            return .connection("the connection to the proxy at \(address) failed: \(error)")
+        }
+        guard let certificate = await peerCertificate(of: endpoint) else {
+            return .connection("TLS with the proxy at \(address) failed: \(error)")
+        }
+        let names = Self.names(of: certificate)
+        if !names.contains(where: { matches($0, endpoint.serverName) }) {
+            let listed = names.isEmpty ? "no DNS or IP names" : names.joined(separator: ", ")
+            return .connection(
+                "the proxy's certificate does not name \(endpoint.serverName) (it names \(listed)): pass --tls-server-name with one of them")
+        }
+        let trusted = endpoint.caCertificatePath.map { "the CA in --cacert \($0)" } ?? "a CA this machine trusts"
+        return .connection(
+            "the proxy's certificate (issuer \(certificate.issuer)) is not signed by \(trusted): pass --cacert with the proxy's CA "
+                + "(deploy/ with cert-manager: kubectl get secret pprof-rbac-proxy-tls -o jsonpath='{.data.ca\\.crt}' | base64 -d > ca.crt)")
+    }
+
+    /// The DNS and IP names of the certificate.
+    static func names(of certificate: Certificate) -> [String] {
+        guard let alternatives = try? certificate.extensions.subjectAlternativeNames else { return [] }
+        return alternatives.compactMap { name in
+            switch name {
+            case .dnsName(let dns): return dns
+            case .ipAddress(let octets):
+                let bytes = Array(octets.bytes)
+                if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+                if bytes.count == 16 {
+                    return stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+                        .joined(separator: ":")
+                }
+                return nil
+            default: return nil
+            }
+        }
+    }
+
+    /// Whether certificate name `pattern` (maybe `*.example.com`) covers `name`.
+    static func matches(_ pattern: String, _ name: String) -> Bool {
+        let pattern = pattern.lowercased()
+        let name = name.lowercased()
+        if pattern.hasPrefix("*.") {
+            guard let dot = name.firstIndex(of: ".") else { return false }
+            return name[dot...] == pattern.dropFirst()
+        }
+        return pattern == name
+    }
+
+    /// The certificate the proxy presents, read over a handshake that verifies nothing and sends nothing.
+    private static func peerCertificate(of endpoint: ProxyEndpoint) async -> Certificate? {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        guard let context = try? NIOSSLContext(configuration: tls) else { return nil }
+        let serverHostname = endpoint.serverNameIsAddress ? nil : endpoint.serverName
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(10))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverHostname))
+                        try pipeline.addHandler(HandshakeSignal(promise: channel.eventLoop.makePromise()))
+                    }
+                }
+                .connect(host: endpoint.host, port: endpoint.port).get()
+            defer { channel.close(promise: nil) }
+            let signal = try await channel.pipeline.handler(type: HandshakeSignal.self).get()
+            try await signal.promise.futureResult.get()
+            guard let peer = try await channel.nioSSL_peerCertificate().get(), let der = try? peer.toDERBytes() else { return nil }
+            return try Certificate(derEncoded: der)
+        } catch {
+            return nil
+        }
+    }
+}
+
+/// Completes its promise when the TLS handshake has completed, fails it when the connection ends first.
+private final class HandshakeSignal: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    let promise: EventLoopPromise<Void>
+
+    init(promise: EventLoopPromise<Void>) {
+        self.promise = promise
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event { promise.succeed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.fireErrorCaught(error)
+    }
+}
