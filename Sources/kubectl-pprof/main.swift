@@ -21,5 +21,6 @@ do {
     FileHandle.standardError.write(Data((message + "\n").utf8))
     exit(2)
 }
+ChildProcesses.stopOnSignals()
 let plugin = PprofPlugin(options: command.options, progress: .standardError()) { file in print(file) }
 exit(await plugin.run())

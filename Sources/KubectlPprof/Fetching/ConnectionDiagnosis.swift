@@ -23,16 +23,24 @@ enum ConnectionDiagnosis {
         guard let certificate = await peerCertificate(of: endpoint) else {
             return .connection("TLS with the proxy at \(address) failed: \(error)")
         }
-        let names = Self.names(of: certificate)
-        if !names.contains(where: { matches($0, endpoint.serverName) }) {
-            let listed = names.isEmpty ? "no DNS or IP names" : names.joined(separator: ", ")
-            return .connection(
-                "the proxy's certificate does not name \(endpoint.serverName) (it names \(listed)): pass --tls-server-name with one of them")
+        if let mismatch = nameMismatch(certificate, endpoint: endpoint) {
+            return mismatch
         }
         let trusted = endpoint.caCertificatePath.map { "the CA in --cacert \($0)" } ?? "a CA this machine trusts"
         return .connection(
             "the proxy's certificate (issuer \(certificate.issuer)) is not signed by \(trusted): pass --cacert with the proxy's CA "
                 + "(deploy/ with cert-manager: kubectl get secret pprof-rbac-proxy-tls -o jsonpath='{.data.ca\\.crt}' | base64 -d > ca.crt)")
+    }
+
+    /// The failure when `certificate` does not carry the endpoint's server name, else nil. (NIOSSL
+    /// would also accept a certificate naming the IP address connected to, which through a
+    /// port-forward is always 127.0.0.1.)
+    static func nameMismatch(_ certificate: Certificate, endpoint: ProxyEndpoint) -> PluginFailure? {
+        let names = Self.names(of: certificate)
+        guard !names.contains(where: { matches($0, endpoint.serverName) }) else { return nil }
+        let listed = names.isEmpty ? "no DNS or IP names" : names.joined(separator: ", ")
+        return .connection(
+            "the proxy's certificate does not name \(endpoint.serverName) (it names \(listed)): pass --tls-server-name with one of them")
     }
 
     /// The DNS and IP names of the certificate.
@@ -58,7 +66,7 @@ enum ConnectionDiagnosis {
     static func matches(_ pattern: String, _ name: String) -> Bool {
         let pattern = pattern.lowercased()
         let name = name.lowercased()
-        if pattern.hasPrefix("*.") {
+        if pattern.hasPrefix("*."), !name.hasPrefix("*") {
             guard let dot = name.firstIndex(of: ".") else { return false }
             return name[dot...] == pattern.dropFirst()
         }
@@ -83,38 +91,9 @@ enum ConnectionDiagnosis {
                 }
                 .connect(host: endpoint.host, port: endpoint.port).get()
             defer { channel.close(promise: nil) }
-            let signal = try await channel.pipeline.handler(type: HandshakeSignal.self).get()
-            try await signal.promise.futureResult.get()
-            guard let peer = try await channel.nioSSL_peerCertificate().get(), let der = try? peer.toDERBytes() else { return nil }
-            return try Certificate(derEncoded: der)
+            return try await HandshakeSignal.peerCertificate(of: channel)
         } catch {
             return nil
         }
-    }
-}
-
-/// Completes its promise when the TLS handshake has completed, fails it when the connection ends first.
-private final class HandshakeSignal: ChannelInboundHandler, Sendable {
-    typealias InboundIn = NIOAny
-
-    let promise: EventLoopPromise<Void>
-
-    init(promise: EventLoopPromise<Void>) {
-        self.promise = promise
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event { promise.succeed() }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(ChannelError.ioOnClosedChannel)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(error)
-        context.fireErrorCaught(error)
     }
 }

@@ -65,6 +65,7 @@ package enum ProfileFetcher {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverHostname))
+                    try pipeline.addHandler(HandshakeSignal(promise: channel.eventLoop.makePromise()))
                     try pipeline.addHandlers([
                         HTTPRequestEncoder(),
                         ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)),
@@ -73,6 +74,13 @@ package enum ProfileFetcher {
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }
             }
+        if !endpoint.insecureSkipTLSVerify {
+            let certificate = try await HandshakeSignal.peerCertificate(of: channel.channel)
+            if let certificate, let mismatch = ConnectionDiagnosis.nameMismatch(certificate, endpoint: endpoint) {
+                try? await channel.channel.close()
+                throw mismatch
+            }
+        }
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: endpoint.serverNameIsAddress ? "\(endpoint.host):\(endpoint.port)" : "\(endpoint.serverName):\(endpoint.port)")
         headers.add(name: "User-Agent", value: "kubectl-pprof")

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Shows how the fetches of a run stand, on standard error: on a terminal one live line, redrawn
-/// four times a second (several fetches side by side on it); elsewhere a line when a fetch changes
-/// stage and every `interval` seconds.
+/// four times a second (several fetches side by side on it); elsewhere a line when a capture
+/// changes stage and every `interval` seconds.
 package final class ProgressReporter: @unchecked Sendable {
     /// Off a terminal, the time between two lines of a fetch that is not changing stage.
     package static let interval: Double = 2
@@ -55,7 +55,8 @@ package final class ProgressReporter: @unchecked Sendable {
         lock.lock()
         let elapsed = seconds(since: sentAt[index])
         let changed = fetches[index].apply(event, at: elapsed)
-        let line = changed && !isTerminal ? fetches[index].line(at: elapsed) : nil
+        // Off a terminal, stage lines only for captures: a profile answered at once needs none.
+        let line = changed && !isTerminal && fetches[index].expectedSeconds != nil ? fetches[index].line(at: elapsed) : nil
         if line != nil { lastLine[index] = elapsed }
         lock.unlock()
         if let line { write(line + "\n") }

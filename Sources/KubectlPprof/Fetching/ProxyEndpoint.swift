@@ -16,9 +16,9 @@ package struct ProxyEndpoint: Sendable {
     package func tlsConfiguration(presenting identity: CallerIdentity) throws(PluginFailure) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.applicationProtocols = ["http/1.1"]
-        if insecureSkipTLSVerify {
-            tls.certificateVerification = .none
-        } else if let caCertificatePath {
+        // The chain is verified here, the name by `ConnectionDiagnosis.nameMismatch` after the handshake.
+        tls.certificateVerification = insecureSkipTLSVerify ? .none : .noHostnameVerification
+        if !insecureSkipTLSVerify, let caCertificatePath {
             guard let pem = try? Array(String(contentsOfFile: caCertificatePath, encoding: .utf8).utf8) else {
                 throw .connection("cannot read --cacert \(caCertificatePath)")
             }

@@ -51,6 +51,7 @@ package final class PortForward: @unchecked Sendable {
         } catch {
             throw .portForward("cannot run \(kubectl): \(error.localizedDescription)")
         }
+        ChildProcesses.add(process)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let port = lines.lines(of: .standardOutput).lazy.compactMap(localPort(inLine:)).first {
@@ -58,12 +59,14 @@ package final class PortForward: @unchecked Sendable {
             }
             if !process.isRunning {
                 process.waitUntilExit()
+                ChildProcesses.remove(process)
                 let reason = lines.lines(of: .standardError).last { !$0.isEmpty } ?? "exited with status \(process.terminationStatus)"
                 throw .portForward("to pod/\(pod) port \(port): \(reason)")
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
         process.terminate()
+        ChildProcesses.remove(process)
         throw .portForward("to pod/\(pod) port \(port): no forwarding after \(timeout)")
     }
 
@@ -71,5 +74,6 @@ package final class PortForward: @unchecked Sendable {
     package func stop() {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
+        ChildProcesses.remove(process)
     }
 }

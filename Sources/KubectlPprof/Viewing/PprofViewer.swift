@@ -1,11 +1,30 @@
 import Foundation
 
-/// `--open`: runs `go tool pprof -http=localhost:0` on the saved file and prints the flame
-/// graph's address once pprof serves it; runs until pprof ends (Ctrl-C).
+/// `--open`: runs `go tool pprof -http=localhost:PORT` (a free port) on the saved file and prints
+/// the flame graph's address once pprof serves it; runs until pprof ends (Ctrl-C).
 package enum PprofViewer {
     /// The arguments after `go`.
-    package static func arguments(file: String, diffBase: String?) -> [String] {
-        ["tool", "pprof", "-http=localhost:0"] + (diffBase.map { ["-diff_base=\($0)"] } ?? []) + [file]
+    package static func arguments(file: String, diffBase: String?, port: Int) -> [String] {
+        ["tool", "pprof", "-http=localhost:\(port)"] + (diffBase.map { ["-diff_base=\($0)"] } ?? []) + [file]
+    }
+
+    /// A port free on the loopback interface now. (Go 1.19's pprof prints the address it was
+    /// given, so `localhost:0` would not tell where it listens.)
+    static func freeLoopbackPort() -> Int? {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
+            }
+        }
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 
     /// The flame graph of pprof's `Serving web UI on http://localhost:41235` line, or nil.
@@ -28,9 +47,12 @@ package enum PprofViewer {
         guard let go = ExecCredentialRunner.locate("go") else {
             throw .viewer(manualAdvice(file: file, diffBase: diffBase))
         }
+        guard let port = freeLoopbackPort() else {
+            throw .viewer("no free local port for go tool pprof -http")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: go)
-        process.arguments = arguments(file: file, diffBase: diffBase)
+        process.arguments = arguments(file: file, diffBase: diffBase, port: port)
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -49,7 +71,9 @@ package enum PprofViewer {
         } catch {
             throw .viewer("cannot run \(go) tool pprof: \(error.localizedDescription)")
         }
+        ChildProcesses.add(process)
         for await _ in exited {}
+        ChildProcesses.remove(process)
         if !announced.happened {
             let last = lines.lines(of: .standardOutput).last ?? "it exited with status \(process.terminationStatus)"
             throw .viewer("go tool pprof did not serve \(file): \(last)")

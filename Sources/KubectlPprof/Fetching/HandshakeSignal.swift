@@ -1,0 +1,38 @@
+import NIOCore
+import NIOSSL
+import NIOTLS
+import X509
+
+/// Completes its promise when the TLS handshake has completed, fails it when the connection ends first.
+final class HandshakeSignal: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    let promise: EventLoopPromise<Void>
+
+    init(promise: EventLoopPromise<Void>) {
+        self.promise = promise
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event { promise.succeed() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    /// The peer's certificate once the handshake of `channel` (which has a `HandshakeSignal`) has completed.
+    static func peerCertificate(of channel: any Channel) async throws -> Certificate? {
+        let signal = try await channel.pipeline.handler(type: HandshakeSignal.self).get()
+        try await signal.promise.futureResult.get()
+        guard let peer = try await channel.nioSSL_peerCertificate().get() else { return nil }
+        return try Certificate(derEncoded: try peer.toDERBytes())
+    }
+}
