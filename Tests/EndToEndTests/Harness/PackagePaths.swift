@@ -29,4 +29,14 @@ enum PackagePaths {
         }
         return candidate
     }
+
+    /// The kubectl-pprof executable `swift build` put next to the test runner.
+    static func pluginBinary() throws -> String {
+        let runnerDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidate = runnerDirectory.appendingPathComponent("kubectl-pprof").path
+        guard FileManager.default.isExecutableFile(atPath: candidate) else {
+            throw EndToEndError("kubectl-pprof binary not found at \(candidate); run `swift build` first")
+        }
+        return candidate
+    }
 }

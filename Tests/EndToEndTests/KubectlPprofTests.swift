@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import TestProcesses
+
+/// `kubectl pprof` where no cluster is needed: its command line, and `--url` to a proxy on this
+/// machine in local mode (a token file, static rules), with `--open`. The rest runs against the
+/// real API server (`RealAPIPluginTests`).
+@Suite("kubectl pprof", .timeLimit(.minutes(3)))
+struct KubectlPprofTests {
+    /// A kubeconfig whose user has alice's token; its cluster is never called with `--url`.
+    static func aliceKubeconfig(in workspace: TestWorkspace) throws -> String {
+        try workspace.write("""
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: none, cluster: {server: "https://127.0.0.1:9"}}]
+            users: [{name: alice, user: {token: \(TestUsers.alice.token)}}]
+            contexts: [{name: none, context: {cluster: none, user: alice}}]
+            current-context: none
+            """, to: "kubeconfig")
+    }
+
+    @Test("--help lists every flag, the profiles and examples, and exits 0")
+    func help() async throws {
+        try await using(try TestWorkspace()) { workspace in
+            let run = try await KubectlPprofPlugin(workspace: workspace).run(["--help"])
+            #expect(run.exitStatus == 0)
+            // Lines are wrapped at 80 columns: compare with the wrapping undone.
+            let text = run.stdout.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            for flag in [
+                "--selector", "--namespace", "--all", "--port", "--url", "--kubeconfig", "--context", "--token-from-serviceaccount",
+                "--token-audience", "--cacert", "--tls-server-name", "--insecure-skip-tls-verify", "--seconds", "--gc", "--debug",
+                "--output", "--wait", "--open", "--diff-base", "cpu, heap, allocs, goroutine, block, mutex, threadcreate, trace",
+                "Examples:", "kubectl pprof cpu deploy/controller-manager -n example-system --open", "2 usage error",
+            ] {
+                #expect(text.contains(flag), "--help mentions \(flag)")
+            }
+        }
+    }
+
+    @Test("usage errors exit 2 and say what is wrong", arguments: [
+        (["cpu"], "name a TARGET"),
+        (["flame", "pod/a"], "The value 'flame' is invalid for '<PROFILE>'"),
+        (["cpu", "pod/a", "--url", "https://127.0.0.1:8443"], "--url connects to one proxy directly"),
+        (["cpu", "svc/a"], "is not pod/NAME or deploy/NAME"),
+        (["cpu", "pod/a", "-l", "app=a"], "not both"),
+        (["cpu", "pod/a", "--seconds", "0"], "--seconds must be above 0"),
+        (["cpu", "--url", "http://127.0.0.1:8443"], "https://HOST:PORT"),
+        (["cpu", "deploy/a", "--all", "-o", "x"], "--all writes one file per pod"),
+        (["cpu", "pod/a", "--token-from-serviceaccount", "nobody"], "NAMESPACE/NAME"),
+        (["cpu", "pod/a", "--frobnicate"], "Unknown option '--frobnicate'"),
+    ])
+    func usage(arguments: [String], message: String) async throws {
+        try await using(try TestWorkspace()) { workspace in
+            let run = try await KubectlPprofPlugin(workspace: workspace).run(arguments)
+            #expect(run.exitStatus == 2, "\(run.output)")
+            #expect(run.stderr.joined(separator: "\n").contains(message), "\(run.output)")
+        }
+    }
+
+    @Test("--url with --insecure-skip-tls-verify warns; --open serves the flame graph (with --diff-base too); without Go it says how to view the file")
+    func openFlameGraph() async throws {
+        try await ProxyEnvironment.withLocalProxy { environment in
+            try await using(try TestWorkspace()) { workspace in
+                let plugin = try KubectlPprofPlugin(workspace: workspace)
+                let kubeconfig = try Self.aliceKubeconfig(in: workspace)
+                let base = ["heap", "--url", environment.proxy.baseURL, "--insecure-skip-tls-verify", "--kubeconfig", kubeconfig]
+                let saved = try await plugin.run(base + ["-o", "before.pb.gz"])
+                #expect(saved.exitStatus == 0, "\(saved.output)")
+                #expect(saved.stderr.first?.hasPrefix("warning: --insecure-skip-tls-verify") == true, "\(saved.output)")
+                for extra in [[], ["--diff-base", "before.pb.gz"]] {
+                    let viewer = try plugin.start(base + ["-o", "after.pb.gz", "--open"] + extra, environment: ["BROWSER": "true"])
+                    try await using(viewer) { viewer in
+                        let line = try await viewer.waitForLine(containing: "Flame graph: ", in: .stderr, timeout: .seconds(60))
+                        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("http://localhost:") && $0.hasSuffix("/ui/flamegraph") })
+                        let page = try await Curl.perform(CurlRequest(url: String(address)))
+                        #expect(page.status == 200 && page.bodyText.contains("flame"), "\(page.summary)")
+                        viewer.send(signal: SIGTERM)
+                        let status = try await viewer.waitForExit(timeout: .seconds(20))
+                        #expect(status == 128 + SIGTERM, "go tool pprof is stopped with it")
+                    }
+                }
+                let noGo = try await plugin.run(base + ["-o", "again.pb.gz", "--open"], environment: ["PATH": "/nonexistent"])
+                #expect(noGo.exitStatus == 1)
+                #expect(noGo.stderr.last == "error: go is not on PATH; where Go is installed, run: go tool pprof -http=: again.pb.gz", "\(noGo.output)")
+                #expect(noGo.stdout == ["again.pb.gz"], "the profile is saved first")
+            }
+        }
+    }
+}
