@@ -3,7 +3,8 @@ import NIOSSL
 import NIOTLS
 import X509
 
-/// Completes its promise when the TLS handshake has completed, fails it when the connection ends first.
+/// Completes its promise when the TLS handshake has completed, fails it when the connection ends
+/// first (a promise completes once: later results are ignored).
 final class HandshakeSignal: ChannelInboundHandler, Sendable {
     typealias InboundIn = NIOAny
 
@@ -14,8 +15,13 @@ final class HandshakeSignal: ChannelInboundHandler, Sendable {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event { promise.succeed() }
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls { promise.succeed() }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// A channel that never connected is closed without becoming inactive.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        promise.fail(ChannelError.ioOnClosedChannel)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -74,13 +74,6 @@ package enum ProfileFetcher {
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }
             }
-        if !endpoint.insecureSkipTLSVerify {
-            let certificate = try await HandshakeSignal.peerCertificate(of: channel.channel)
-            if let certificate, let mismatch = ConnectionDiagnosis.nameMismatch(certificate, endpoint: endpoint) {
-                try? await channel.channel.close()
-                throw mismatch
-            }
-        }
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: endpoint.serverNameIsAddress ? "\(endpoint.host):\(endpoint.port)" : "\(endpoint.serverName):\(endpoint.port)")
         headers.add(name: "User-Agent", value: "kubectl-pprof")
@@ -91,6 +84,12 @@ package enum ProfileFetcher {
         }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
         return try await channel.executeThenClose { inbound, outbound in
+            if !endpoint.insecureSkipTLSVerify {
+                let certificate = try await HandshakeSignal.peerCertificate(of: channel.channel)
+                if let certificate, let mismatch = ConnectionDiagnosis.nameMismatch(certificate, endpoint: endpoint) {
+                    throw mismatch
+                }
+            }
             try await outbound.write(.head(head))
             try await outbound.write(.end(nil))
             var answer: Answer?

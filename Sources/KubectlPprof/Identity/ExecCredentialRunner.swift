@@ -53,12 +53,13 @@ package actor ExecCredentialRunner {
         // Its standard error is the person's, as with kubectl: plugins print prompts and hints there.
         process.standardError = FileHandle.standardError
         do {
-            try process.run()
+            try ChildProcesses.launch(process)
         } catch {
             throw .credentialPlugin("cannot run \(executable): \(error.localizedDescription)")
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        ChildProcesses.remove(process)
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             throw .credentialPlugin("\(command.command) exited with status \(process.terminationStatus)")
         }
@@ -75,7 +76,7 @@ package actor ExecCredentialRunner {
             spec["cluster"] = clusterInfo
         }
         let document: [String: Any] = ["apiVersion": command.apiVersion, "kind": "ExecCredential", "spec": spec]
-        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data()
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 

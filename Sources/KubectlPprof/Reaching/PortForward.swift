@@ -47,11 +47,10 @@ package final class PortForward: @unchecked Sendable {
         lines.collect(output, as: .standardOutput)
         lines.collect(errors, as: .standardError)
         do {
-            try process.run()
+            try ChildProcesses.launch(process)
         } catch {
             throw .portForward("cannot run \(kubectl): \(error.localizedDescription)")
         }
-        ChildProcesses.add(process)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let port = lines.lines(of: .standardOutput).lazy.compactMap(localPort(inLine:)).first {

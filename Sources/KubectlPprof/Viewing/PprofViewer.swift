@@ -67,11 +67,10 @@ package enum PprofViewer {
             process.terminationHandler = { _ in continuation.finish() }
         }
         do {
-            try process.run()
+            try ChildProcesses.launch(process)
         } catch {
             throw .viewer("cannot run \(go) tool pprof: \(error.localizedDescription)")
         }
-        ChildProcesses.add(process)
         for await _ in exited {}
         ChildProcesses.remove(process)
         if !announced.happened {

@@ -32,7 +32,7 @@ struct KubectlPprofPlugin: Sendable {
             for argument in "$@"; do
                 case "$argument" in pod/*) pod="${argument#pod/}" ;; :*) remote="${argument#:}" ;; esac
             done
-            port=$(awk -v pod="$pod" '$1 == pod { print $2 }' '\(forwards)')
+            port=$(awk -v pod="$pod" '$1 == pod { port = $2 } END { print port }' '\(forwards)')
             if [ -z "$port" ]; then
                 echo "error: unable to forward port because pod is not running. Current status=Pending" >&2
                 exit 1
@@ -46,7 +46,8 @@ struct KubectlPprofPlugin: Sendable {
         guard chmod(path, 0o755) == 0 else { throw EndToEndError("chmod \(path): errno \(errno)") }
     }
 
-    /// Makes the stand-in port-forward to `pod` answer with local port `port` (a proxy's own).
+    /// Makes the stand-in port-forward to `pod` answer with local port `port` (a proxy's own); the
+    /// latest call for a pod wins.
     func forward(pod: String, to port: Int) throws {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: forwards))
         defer { try? handle.close() }
