@@ -96,7 +96,9 @@ let package = Package(
             dependencies: [
                 "KubectlPprof",
                 "PprofRBACProxy",
+                "TestProcesses",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),

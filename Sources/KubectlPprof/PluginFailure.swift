@@ -17,6 +17,8 @@ package enum PluginFailure: Error, Sendable, Equatable {
     case connection(String)
     /// The proxy answered something other than 200; `advice` is what to do about it.
     case refused(status: Int, summary: String, advice: [String])
+    /// Some fetches of `--all` failed (each said why as it ended).
+    case someFetchesFailed(failed: Int, of: Int)
     /// The file could not be written.
     case output(String)
     /// Viewing failed (no Go, pprof would not start).
@@ -36,6 +38,7 @@ package enum PluginFailure: Error, Sendable, Equatable {
         case .portForward(let message): ["error: kubectl port-forward: \(message)"]
         case .connection(let message): ["error: \(message)"]
         case .refused(_, let summary, let advice): ["error: \(summary)"] + advice
+        case .someFetchesFailed(let failed, let all): ["error: \(failed) of \(all) fetches failed"]
         case .output(let message): ["error: \(message)"]
         case .viewer(let message): ["error: \(message)"]
         }

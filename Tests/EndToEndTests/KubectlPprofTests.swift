@@ -86,4 +86,46 @@ struct KubectlPprofTests {
             }
         }
     }
+
+    @Test("kubectl finds it on PATH: `kubectl pprof --help` runs it")
+    func kubectlPlugin() async throws {
+        let binary = try PackagePaths.pluginBinary()
+        var environment = ChildProcess.inheritedEnvironment
+        environment["PATH"] = URL(fileURLWithPath: binary).deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "")
+        let run = try await CompletedProcess.run("kubectl", arguments: ["pprof", "--help"], environment: environment, timeout: .seconds(60))
+        #expect(run.exitStatus == 0, "\(run.output)")
+        #expect(run.stdout.contains("USAGE: kubectl pprof PROFILE [TARGET | -l SELECTOR | --url URL] [flags]"), "\(run.output)")
+    }
+
+    @Test("429 from the capture queue: when to retry and --wait; with --wait it tries again after Retry-After and saves")
+    func busy() async throws {
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--capture-queue-timeout=1s", "-v=4"]) { environment in
+            try await using(try TestWorkspace()) { workspace in
+                let plugin = try KubectlPprofPlugin(workspace: workspace)
+                let kubeconfig = try Self.aliceKubeconfig(in: workspace)
+                let holder = Task {
+                    try await Curl.perform(CurlRequest(
+                        url: environment.proxy.baseURL + "/debug/pprof/profile?seconds=4", bearerToken: TestUsers.alice.token, maxTime: .seconds(30)))
+                }
+                defer { holder.cancel() }
+                _ = try await environment.upstream.waitForRequest("the 4 s profile", timeout: .seconds(10)) { $0.rawQuery == "seconds=4" }
+                let arguments = ["cpu", "--url", environment.proxy.baseURL, "--insecure-skip-tls-verify", "--kubeconfig", kubeconfig, "--seconds", "1"]
+                let refused = try await plugin.run(arguments + ["-o", "refused.pb.gz"])
+                #expect(refused.exitStatus == 1, "\(refused.output)")
+                #expect(refused.stderr.contains { $0.hasPrefix("error: the proxy at 127.0.0.1:\(environment.proxy.port) is busy (429: Too Many Requests") }, "\(refused.output)")
+                // The proxy refuses at once a wait longer than --capture-queue-timeout, naming the running capture's rest.
+                let advice = try #require(refused.stderr.last)
+                #expect(advice.hasPrefix("The pod's profiler is taken by other captures. Retry in ") && advice.hasSuffix(" s, or run again with --wait to wait for it."), "\(advice)")
+                #expect(!FileManager.default.fileExists(atPath: workspace.path("refused.pb.gz")))
+                let waiting = try plugin.start(arguments + ["-o", "waited.pb.gz", "--wait"])
+                try await using(waiting) { waiting in
+                    let line = try await waiting.waitForLine(containing: "as its Retry-After says", in: .stderr, timeout: .seconds(30))
+                    #expect(line.hasPrefix("127.0.0.1:\(environment.proxy.port): the proxy is busy (429); waiting "), "\(line)")
+                    let status = try await waiting.waitForExit(timeout: .seconds(60))
+                    #expect(status == 0, "\(waiting.lines(in: .stderr))")
+                    #expect(waiting.lines(in: .stdout) == ["waited.pb.gz"])
+                }
+            }
+        }
+    }
 }

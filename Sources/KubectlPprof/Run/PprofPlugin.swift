@@ -80,8 +80,8 @@ package struct PprofPlugin: Sendable {
             }
         }
         if let firstFailure {
-            if plans.count > 1 { throw .refused(status: 0, summary: "\(results.filter { (try? $0.get()) == nil }.count) of \(plans.count) fetches failed", advice: []) }
-            throw firstFailure
+            guard plans.count > 1 else { throw firstFailure }
+            throw .someFetchesFailed(failed: results.filter { (try? $0.get()) == nil }.count, of: plans.count)
         }
         if options.open, case .success(let file)? = results.first {
             try await PprofViewer.open(file: file, diffBase: options.diffBase) { address in
@@ -105,7 +105,7 @@ package struct PprofPlugin: Sendable {
         }
         let label = "\(plan.label) \(options.profile.rawValue)"
         while true {
-            let index = progress.add(FetchProgress(label: label, expectedSeconds: options.seconds.flatMap { options.profile.defaultSeconds == nil ? nil : $0 }))
+            let index = progress.add(FetchProgress(label: label, expectedSeconds: options.seconds))
             let started = ContinuousClock.now
             let answer: ProfileFetcher.Answer
             do throws(PluginFailure) {

@@ -71,7 +71,7 @@ struct KubeConfigResolver {
         }
         return ExecCredentialCommand(
             apiVersion: apiVersion,
-            command: command.contains("/") ? resolve(command) : command,
+            command: command.contains("/") ? URL(fileURLWithPath: resolve(command)).standardizedFileURL.path : command,
             arguments: exec.args ?? [],
             environment: (exec.env ?? []).map { ($0.name, $0.value) },
             installHint: exec.installHint,
