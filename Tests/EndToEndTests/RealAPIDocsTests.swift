@@ -122,6 +122,40 @@ struct RealAPIDocsTests {
 
     /// A shell function that stands in for `kubectl port-forward … 8443`: curl's connections to
     /// port 8443 of any host go to the proxy on `port`.
+    @Test("docs/clients.md: kubectl pprof's commands as written, with deploy/base applied and a pod of it marked Ready (the port-forward stood in for)")
+    func pluginWalkthrough() async throws {
+        let api = try await RealAPIServer.shared()
+        let namespace = "example-system"
+        try await api.apply(kustomization: PackagePaths.root.appendingPathComponent("deploy/base").path)
+        try await RealAPITokenTests.prepare(api, namespace: namespace, readers: [])
+        try await api.createServiceAccounts(["default"], in: namespace)
+        let pod = "controller-manager-5d9c7b-abcde"
+        try await PluginCluster(api: api, namespace: namespace).createPod(pod, labels: ["app.kubernetes.io/name": "controller-manager"])
+        try await using(try TestWorkspace()) { workspace in
+            let plugin = try KubectlPprofPlugin(workspace: workspace)
+            let (ca, tls) = try await RealAPIPluginTests.servingCertificate(in: workspace, namespace: namespace)
+            try FileManager.default.copyItem(atPath: ca, toPath: workspace.path("ca.crt"))
+            try await RealAPIProxy.run(api: api, serviceAccount: "proxy", namespace: namespace, arguments: RealAPIProxy.loopback(tls)) { proxy in
+                try plugin.forward(pod: pod, to: proxy.proxy.port)
+                // `kubectl pprof` as a reader types it: kubectl finds kubectl-pprof on PATH.
+                var environment = plugin.environment(["KUBECONFIG": api.adminKubeconfig])
+                environment["PATH"] = (environment["PATH"] ?? "") + ":" + URL(fileURLWithPath: try PackagePaths.pluginBinary()).deletingLastPathComponent().path
+                let results = try await DocumentedBlock.run(
+                    named: ["kubectl-pprof"], in: "docs/clients.md", environment: environment, directory: workspace.directory)
+                expectAsDocumented(results)
+                for file in ["cpu.pb.gz", "heap.pb.gz"] {
+                    let data = try Data(contentsOf: workspace.directory.appendingPathComponent(file))
+                    #expect(data.starts(with: [0x1f, 0x8b]), "\(file) is a gzipped profile")
+                }
+                let stacks = try #require(results.last?.output.split(separator: "\n").last.map(String.init), "\(results)")
+                #expect(stacks.hasPrefix("\(pod)-goroutine-") && stacks.hasSuffix(".txt"), "\(stacks)")
+                let text = try String(contentsOf: workspace.directory.appendingPathComponent(stacks), encoding: .utf8)
+                #expect(text.contains("goroutine ") && text.contains("[running]"), "goroutine?debug=2 is every stack as text")
+                #expect(plugin.portForwards().count == 3)
+            }
+        }
+    }
+
     static func portForward(to port: Int) -> String {
         "curl() { command curl --connect-to \"::127.0.0.1:\(port)\" \"$@\"; }"
     }

@@ -49,6 +49,25 @@ extension Heavy {
                 "not in the runtime image: \(libraries.subtracting(Self.distrolessLibraries).subtracting(Self.copiedLibraries).sorted())")
         }
 
+        @Test("scripts/install-kubectl-pprof DIR, as the docs say: a release kubectl-pprof without the Swift runtime's libraries, which kubectl runs as `kubectl pprof`")
+        func installPlugin() async throws {
+            try await using(try TestWorkspace()) { workspace in
+                let directory = workspace.path("bin")
+                let installed = try await CompletedProcess.run(
+                    PackagePaths.root.appendingPathComponent("scripts/install-kubectl-pprof").path, arguments: [directory],
+                    workingDirectory: PackagePaths.root, timeout: .seconds(40 * 60))
+                #expect(installed.exitStatus == 0, "\(installed.output.suffix(4000))")
+                #expect(installed.stderr.last?.hasPrefix("add \(directory) to PATH") == true, "\(installed.output.suffix(400))")
+                let binary = directory + "/kubectl-pprof"
+                let linked = try await CompletedProcess.run("ldd", arguments: [binary], timeout: .seconds(30))
+                #expect(linked.exitStatus == 0 && !linked.output.contains("libswiftCore") && !linked.output.contains("libFoundation"), "\(linked.output)")
+                var environment = ChildProcess.inheritedEnvironment
+                environment["PATH"] = directory + ":" + (environment["PATH"] ?? "")
+                let help = try await CompletedProcess.run("kubectl", arguments: ["pprof", "--help"], environment: environment, timeout: .seconds(60))
+                #expect(help.exitStatus == 0 && help.stdout.contains("USAGE: kubectl pprof PROFILE [TARGET | -l SELECTOR | --url URL] [flags]"), "\(help.output)")
+            }
+        }
+
         /// The version the debug build under test reports.
         func debugVersion() async throws -> String {
             let result = try await CompletedProcess.run(try PackagePaths.proxyBinary().path, arguments: ["--version"], timeout: .seconds(30))
