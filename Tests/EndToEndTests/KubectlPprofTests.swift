@@ -87,7 +87,7 @@ struct KubectlPprofTests {
         }
     }
 
-    @Test("kubectl finds it on PATH: `kubectl pprof --help` runs it")
+    @Test("kubectl finds it on PATH: `kubectl pprof --help` runs it", .enabled(if: RenderedManifests.kubectl != nil, "kubectl is not installed"))
     func kubectlPlugin() async throws {
         let binary = try PackagePaths.pluginBinary()
         var environment = ChildProcess.inheritedEnvironment
