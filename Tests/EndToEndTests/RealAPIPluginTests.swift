@@ -16,6 +16,39 @@ struct RealAPIPluginTests {
         return (authority.certificate, ["--tls-cert-file=\(serving.certificate)", "--tls-private-key-file=\(serving.privateKey)"])
     }
 
+    /// What a test of a person with a token starts from: the namespace prepared, ServiceAccount
+    /// `person` (reading pprof when `reader`), its token in a kubeconfig, a serving certificate.
+    struct TokenUser {
+        let api: RealAPIServer
+        let cluster: PluginCluster
+        let token: String
+        let workspace: TestWorkspace
+        let plugin: KubectlPprofPlugin
+        let kubeconfig: String
+        let ca: String
+        /// The proxy arguments that serve the certificate.
+        let tls: [String]
+    }
+
+    /// Runs `body` with a `TokenUser` in `namespace`, after `objects` made the pods.
+    static func withTokenUser(
+        namespace: String, person: String, reader: Bool, objects: (PluginCluster) async throws -> Void,
+        _ body: (TokenUser) async throws -> Void
+    ) async throws {
+        let api = try await RealAPIServer.shared()
+        let cluster = try await PluginCluster.prepare(api, namespace: namespace)
+        try await objects(cluster)
+        try await cluster.createPerson(person, reader: reader)
+        let token = try await api.token(serviceAccount: person, namespace: namespace)
+        try await using(try TestWorkspace()) { workspace in
+            let plugin = try KubectlPprofPlugin(workspace: workspace)
+            let kubeconfig = try workspace.write(cluster.kubeconfig(user: "token: \(token)"), to: "kubeconfig")
+            let (ca, tls) = try await servingCertificate(in: workspace, namespace: namespace)
+            try await body(TokenUser(
+                api: api, cluster: cluster, token: token, workspace: workspace, plugin: plugin, kubeconfig: kubeconfig, ca: ca, tls: tls))
+        }
+    }
+
     /// An exec credential plugin that hands out `tokenFile`'s token as ExecCredential `apiVersion`,
     /// counting its runs in `runs` and keeping what it was told in `info` (KUBERNETES_EXEC_INFO).
     static func execUser(in workspace: TestWorkspace, tokenFile: String, apiVersion: String, expiry: String? = nil) throws -> String {
@@ -169,15 +202,8 @@ struct RealAPIPluginTests {
 
     @Test("403: the missing permission and the RBAC that grants it, which works as printed; 401 for a token of another audience, then --token-from-serviceaccount with --token-audience")
     func refusals() async throws {
-        let api = try await RealAPIServer.shared()
-        let cluster = try await PluginCluster.prepare(api, namespace: "plugin-refusals")
-        try await cluster.createPod("controller-manager-a")
-        try await cluster.createPerson("stranger", reader: false)
-        let token = try await api.token(serviceAccount: "stranger", namespace: cluster.namespace)
-        try await using(try TestWorkspace()) { workspace in
-            let plugin = try KubectlPprofPlugin(workspace: workspace)
-            let kubeconfig = try workspace.write(cluster.kubeconfig(user: "token: \(token)"), to: "kubeconfig")
-            let (ca, tls) = try await Self.servingCertificate(in: workspace, namespace: cluster.namespace)
+        try await Self.withTokenUser(namespace: "plugin-refusals", person: "stranger", reader: false, objects: { try await $0.createPod("controller-manager-a") }) { user in
+            let (api, cluster, token, workspace, plugin, kubeconfig, ca, tls) = (user.api, user.cluster, user.token, user.workspace, user.plugin, user.kubeconfig, user.ca, user.tls)
             let arguments = ["heap", "deploy/controller-manager", "--cacert", ca, "--kubeconfig", kubeconfig]
             try await RealAPIProxy.run(
                 api: api, serviceAccount: "proxy", namespace: cluster.namespace, arguments: RealAPIProxy.loopback(tls), secrets: [token]
@@ -226,15 +252,8 @@ struct RealAPIPluginTests {
 
     @Test("while another capture runs, the line says the CPU profile is queued, then running; then it is saved")
     func queued() async throws {
-        let api = try await RealAPIServer.shared()
-        let cluster = try await PluginCluster.prepare(api, namespace: "plugin-queued")
-        try await cluster.createPod("controller-manager-a")
-        try await cluster.createPerson("person", reader: true)
-        let token = try await api.token(serviceAccount: "person", namespace: cluster.namespace)
-        try await using(try TestWorkspace()) { workspace in
-            let plugin = try KubectlPprofPlugin(workspace: workspace)
-            let kubeconfig = try workspace.write(cluster.kubeconfig(user: "token: \(token)"), to: "kubeconfig")
-            let (ca, tls) = try await Self.servingCertificate(in: workspace, namespace: cluster.namespace)
+        try await Self.withTokenUser(namespace: "plugin-queued", person: "person", reader: true, objects: { try await $0.createPod("controller-manager-a") }) { user in
+            let (api, cluster, token, plugin, kubeconfig, ca, tls) = (user.api, user.cluster, user.token, user.plugin, user.kubeconfig, user.ca, user.tls)
             try await RealAPIProxy.run(
                 api: api, serviceAccount: "proxy", namespace: cluster.namespace,
                 arguments: RealAPIProxy.loopback(tls + ["--capture-queue-timeout=5m"]), secrets: [token]
@@ -262,17 +281,13 @@ struct RealAPIPluginTests {
 
     @Test("no Running pod, no such port, a failed port-forward, a certificate of another name: one clear line each, exit 1")
     func failures() async throws {
-        let api = try await RealAPIServer.shared()
-        let cluster = try await PluginCluster.prepare(api, namespace: "plugin-failures")
-        try await cluster.createPod("idle-0", labels: ["app": "idle"], ready: false)
-        try await cluster.createPod("controller-manager-a")
-        try await cluster.createPod("metrics-only", labels: ["app": "metrics"], ports: "[{name: metrics, containerPort: 8080}]")
-        try await cluster.createPerson("person", reader: true)
-        let token = try await api.token(serviceAccount: "person", namespace: cluster.namespace)
-        try await using(try TestWorkspace()) { workspace in
-            let plugin = try KubectlPprofPlugin(workspace: workspace)
-            let kubeconfig = try workspace.write(cluster.kubeconfig(user: "token: \(token)"), to: "kubeconfig")
-            let (ca, tls) = try await Self.servingCertificate(in: workspace, namespace: cluster.namespace)
+        let objects: (PluginCluster) async throws -> Void = { cluster in
+            try await cluster.createPod("idle-0", labels: ["app": "idle"], ready: false)
+            try await cluster.createPod("controller-manager-a")
+            try await cluster.createPod("metrics-only", labels: ["app": "metrics"], ports: "[{name: metrics, containerPort: 8080}]")
+        }
+        try await Self.withTokenUser(namespace: "plugin-failures", person: "person", reader: true, objects: objects) { user in
+            let (api, cluster, plugin, kubeconfig, ca, tls) = (user.api, user.cluster, user.plugin, user.kubeconfig, user.ca, user.tls)
             func failure(_ arguments: [String]) async throws -> String {
                 let run = try await plugin.run(arguments + ["--cacert", ca, "--kubeconfig", kubeconfig])
                 #expect(run.exitStatus == 1, "\(arguments): \(run.output)")
