@@ -14,6 +14,10 @@ enum ConnectionDiagnosis {
         if let error = error as? IOError {
             return .connection("cannot connect to the proxy at \(address): \(String(cString: strerror(error.errnoCode)))")
         }
+        if let error = error as? NIOConnectionError {
+            let reasons = error.connectionErrors.map { ($0.error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\($0.error)" }
+            return .connection("cannot connect to the proxy at \(address): \(reasons.first ?? "\(error)")")
+        }
         if error is ChannelError {
             return .connection("cannot connect to the proxy at \(address): \(error)")
         }

@@ -11,6 +11,10 @@ struct FetchPlan: Sendable {
     var endpoint: ProxyEndpoint
     var file: String
 
+    /// Where the profile is written while it arrives; renamed to `file` once complete, so a
+    /// failed fetch leaves an earlier file of that name as it was.
+    var partialFile: String { file + ".partial" }
+
     /// A plan for `--url`.
     static func direct(_ options: PluginOptions, namespace: String) -> FetchPlan {
         guard case .url(let url) = options.destination else { preconditionFailure("direct plans are for --url") }

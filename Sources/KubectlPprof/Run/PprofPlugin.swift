@@ -109,16 +109,19 @@ package struct PprofPlugin: Sendable {
             let started = ContinuousClock.now
             let answer: ProfileFetcher.Answer
             do throws(PluginFailure) {
-                answer = try await ProfileFetcher.fetch(options.requestTarget, from: endpoint, as: identity, into: plan.file) { event in
+                answer = try await ProfileFetcher.fetch(options.requestTarget, from: endpoint, as: identity, into: plan.partialFile) { event in
                     progress.report(event, for: index)
                 }
             } catch {
                 progress.done(index)
-                try? FileManager.default.removeItem(atPath: plan.file)
+                try? FileManager.default.removeItem(atPath: plan.partialFile)
                 throw error
             }
             progress.done(index)
             if answer.status == 200 {
+                guard rename(plan.partialFile, plan.file) == 0 else {
+                    throw .output("cannot rename \(plan.partialFile) to \(plan.file): \(String(cString: strerror(errno)))")
+                }
                 let took = ContinuousClock.now - started
                 progress.print("\(plan.label): saved \(options.profile.rawValue) profile to \(plan.file) (\(FetchProgress.size(answer.bytes)) in \(Self.seconds(took)))")
                 return plan.file
