@@ -64,12 +64,33 @@ struct IdentityTests {
         #expect(throws: KubeConfigError.self) { try KubeConfigLoader.select(path: path, context: "two") }
     }
 
-    @Test("--kubeconfig, else the first existing file of KUBECONFIG, else ~/.kube/config")
-    func kubeconfigPath() throws {
-        let existing = try write("x")
-        #expect(KubeconfigIdentity.kubeconfigPath(option: "/k", environment: ["KUBECONFIG": existing]) == "/k")
-        #expect(KubeconfigIdentity.kubeconfigPath(option: nil, environment: ["KUBECONFIG": "/missing:\(existing)"]) == existing)
-        #expect(KubeconfigIdentity.kubeconfigPath(option: nil, environment: ["HOME": "/home/me"]) == "/home/me/.kube/config")
+    @Test("--kubeconfig, else the files of KUBECONFIG, else ~/.kube/config")
+    func kubeconfigPaths() {
+        #expect(KubeconfigIdentity.kubeconfigPaths(option: "/k", environment: ["KUBECONFIG": "/a"]) == ["/k"])
+        #expect(KubeconfigIdentity.kubeconfigPaths(option: nil, environment: ["KUBECONFIG": "/a::/b"]) == ["/a", "/b"])
+        #expect(KubeconfigIdentity.kubeconfigPaths(option: nil, environment: ["HOME": "/home/me"]) == ["/home/me/.kube/config"])
+    }
+
+    @Test("KUBECONFIG=a:b read as one: the first current-context and the first entry of a name win, relative paths stay relative to their own file, missing files are skipped")
+    func merged() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("merge-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("b"), withIntermediateDirectories: true)
+        let first = directory.appendingPathComponent("a.yaml").path
+        try Data("""
+            contexts: [{name: work, context: {cluster: c, user: u, namespace: from-a}}]
+            users: [{name: u, user: {tokenFile: token}}]
+            """.utf8).write(to: URL(fileURLWithPath: first))
+        let second = directory.appendingPathComponent("b/b.yaml").path
+        try Data("""
+            current-context: work
+            clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+            contexts: [{name: work, context: {cluster: c, user: other, namespace: from-b}}]
+            users: [{name: u, user: {token: not-this-one}}]
+            """.utf8).write(to: URL(fileURLWithPath: second))
+        try Data("abcdefgh-from-a".utf8).write(to: directory.appendingPathComponent("token"))
+        let selection = try KubeConfigLoader.select(paths: [first, directory.path + "/missing", second])
+        #expect(selection.namespace == "from-a" && selection.userName == "u")
+        #expect(selection.connection.bearerToken == .file(path: directory.appendingPathComponent("token").standardizedFileURL.path))
     }
 
     @Test("an ExecCredential: token, client certificate, expiry; the wrong version or kind is refused without quoting the output")

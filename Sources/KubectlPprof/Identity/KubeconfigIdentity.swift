@@ -11,28 +11,28 @@ package struct KubeconfigIdentity: Sendable {
     package var identity: CallerIdentity
     /// `-n`, else the context's namespace, else `default`.
     package var namespace: String
-    package var kubeconfigPath: String
     package var contextName: String
 
-    /// `--kubeconfig`, else the first existing file of `KUBECONFIG`, else `~/.kube/config`.
-    package static func kubeconfigPath(option: String?, environment: [String: String]) -> String {
-        if let option, !option.isEmpty { return option }
-        if let list = environment["KUBECONFIG"], !list.isEmpty {
+    /// `--kubeconfig`, else the files of `KUBECONFIG` (read as one), else `~/.kube/config`.
+    package static func kubeconfigPaths(option: String?, environment: [String: String]) -> [String] {
+        if let option, !option.isEmpty { return [option] }
+        if let list = environment["KUBECONFIG"] {
             let paths = list.split(separator: ":").map(String.init)
-            return paths.first { FileManager.default.fileExists(atPath: $0) } ?? paths[0]
+            if !paths.isEmpty { return paths }
         }
         let home = environment["HOME"] ?? NSHomeDirectory()
-        return home + "/.kube/config"
+        return [home + "/.kube/config"]
     }
 
     /// Reads the kubeconfig of `options` and runs its exec plugin, if any.
     package static func load(
         _ options: PluginOptions, environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws(PluginFailure) -> KubeconfigIdentity {
-        let path = kubeconfigPath(option: options.kubeconfig, environment: environment)
+        let paths = kubeconfigPaths(option: options.kubeconfig, environment: environment)
+        let path = paths[0]
         let selection: KubeConfigSelection
         do {
-            selection = try KubeConfigLoader.select(path: path, context: options.context)
+            selection = try KubeConfigLoader.select(paths: paths, context: options.context)
         } catch {
             throw .kubeconfig(error.description)
         }
@@ -72,7 +72,7 @@ package struct KubeconfigIdentity: Sendable {
         identity.clientCertificateSubject = identity.clientCertificatePEM.flatMap(Self.subject)
         let namespace = options.namespace ?? selection.namespace ?? "default"
         return KubeconfigIdentity(
-            connection: connection, identity: identity, namespace: namespace, kubeconfigPath: path, contextName: selection.contextName)
+            connection: connection, identity: identity, namespace: namespace, contextName: selection.contextName)
     }
 
     /// Presents a TokenRequest token of `account` instead of the kubeconfig's own credentials.

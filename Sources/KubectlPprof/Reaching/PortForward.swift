@@ -12,7 +12,8 @@ package final class PortForward: @unchecked Sendable {
         self.process = process
     }
 
-    /// kubectl's arguments: the caller's kubeconfig and context, never a credential.
+    /// kubectl's arguments: the caller's `--kubeconfig` (else kubectl reads KUBECONFIG as this
+    /// process did) and context, never a credential.
     package static func arguments(kubeconfig: String?, context: String?, namespace: String, pod: String, port: Int) -> [String] {
         var arguments: [String] = []
         if let kubeconfig { arguments += ["--kubeconfig", kubeconfig] }

@@ -99,7 +99,7 @@ package struct PprofPlugin: Sendable {
         var endpoint = plan.endpoint
         if let pod = plan.pod {
             let started = try await PortForward.start(
-                kubeconfig: caller.kubeconfigPath, context: options.context, namespace: caller.namespace, pod: pod.name, port: pod.port)
+                kubeconfig: options.kubeconfig, context: options.context, namespace: caller.namespace, pod: pod.name, port: pod.port)
             forward = started
             endpoint.port = started.localPort
         }

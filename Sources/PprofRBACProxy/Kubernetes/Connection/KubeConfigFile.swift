@@ -101,7 +101,7 @@ struct KubeConfigFile: Decodable {
         }
     }
 
-    var currentContext: String?
+    var currentContext: String? = nil
     var clusters: [NamedCluster]?
     var contexts: [NamedContext]?
     var users: [NamedUser]?

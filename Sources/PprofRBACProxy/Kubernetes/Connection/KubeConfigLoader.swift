@@ -16,14 +16,30 @@ package enum KubeConfigLoader {
         try resolver(path: path).selection(context: context)
     }
 
+    /// `select` over several files read as one (`KUBECONFIG=a:b`, `KubeConfigMerge`); files that
+    /// do not exist are skipped, as kubectl skips them. Errors name the first file.
+    package static func select(paths: [String], context: String? = nil) throws(KubeConfigError) -> KubeConfigSelection {
+        let existing = paths.filter { FileManager.default.fileExists(atPath: $0) }
+        guard existing.count > 1 else { return try select(path: existing.first ?? paths.first ?? "", context: context) }
+        var documents: [(path: String, document: KubeConfigFile)] = []
+        for path in existing {
+            documents.append((path, try document(path: path)))
+        }
+        return try KubeConfigResolver(path: existing[0], document: KubeConfigMerge.merged(documents)).selection(context: context)
+    }
+
     private static func resolver(path: String) throws(KubeConfigError) -> KubeConfigResolver {
+        KubeConfigResolver(path: path, document: try document(path: path))
+    }
+
+    private static func document(path: String) throws(KubeConfigError) -> KubeConfigFile {
         let bytes: [UInt8]
         do throws(LocalFile.ReadError) {
             bytes = try LocalFile.contents(atPath: path)
         } catch {
             throw .unreadable(path: path, reason: error.reason)
         }
-        return KubeConfigResolver(path: path, document: try parse(bytes, path: path))
+        return try parse(bytes, path: path)
     }
 
     private static func parse(_ bytes: [UInt8], path: String) throws(KubeConfigError) -> KubeConfigFile {
