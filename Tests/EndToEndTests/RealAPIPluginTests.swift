@@ -287,7 +287,7 @@ struct RealAPIPluginTests {
             try await cluster.createPod("metrics-only", labels: ["app": "metrics"], ports: "[{name: metrics, containerPort: 8080}]")
         }
         try await Self.withTokenUser(namespace: "plugin-failures", person: "person", reader: true, objects: objects) { user in
-            let (api, cluster, plugin, kubeconfig, ca, tls) = (user.api, user.cluster, user.plugin, user.kubeconfig, user.ca, user.tls)
+            let (api, cluster, workspace, plugin, kubeconfig, ca, tls) = (user.api, user.cluster, user.workspace, user.plugin, user.kubeconfig, user.ca, user.tls)
             func failure(_ arguments: [String]) async throws -> String {
                 let run = try await plugin.run(arguments + ["--cacert", ca, "--kubeconfig", kubeconfig])
                 #expect(run.exitStatus == 1, "\(arguments): \(run.output)")
@@ -312,6 +312,17 @@ struct RealAPIPluginTests {
                 let untrusted = try await plugin.run(["heap", "pod/controller-manager-a", "--kubeconfig", kubeconfig])
                 #expect(untrusted.exitStatus == 1 && untrusted.stderr.first?.contains("is not signed by a CA this machine trusts: pass --cacert") == true, "\(untrusted.output)")
                 #expect(try await proxy.upstream.requests().isEmpty, "nothing reached pprof")
+            }
+            // A certificate for the Service of another namespace (and localhost): the default name is
+            // the Service in front of the pod, so it is refused although localhost would have passed.
+            let elsewhere = try await TestCertificateAuthority(directory: workspace.path("proxy-ca"))
+                .issueServingCertificate(file: "elsewhere", service: "\(PluginCluster.deployment)-pprof", namespace: "elsewhere")
+            let arguments = ["--tls-cert-file=\(elsewhere.certificate)", "--tls-private-key-file=\(elsewhere.privateKey)"]
+            try await RealAPIProxy.run(api: api, serviceAccount: "proxy", namespace: cluster.namespace, arguments: RealAPIProxy.loopback(arguments)) { proxy in
+                try plugin.forward(pod: "controller-manager-a", to: proxy.proxy.port)
+                let line = try await failure(["heap", "pod/controller-manager-a"])
+                #expect(line.hasPrefix("error: the proxy's certificate does not name controller-manager-pprof.plugin-failures.svc (it names "), "\(line)")
+                #expect(line.contains("controller-manager-pprof.elsewhere.svc") && line.contains("localhost"), "\(line)")
             }
         }
     }
