@@ -15,9 +15,8 @@ struct FetchPlan: Sendable {
     /// failed fetch leaves an earlier file of that name as it was.
     var partialFile: String { file + ".partial" }
 
-    /// A plan for `--url`.
-    static func direct(_ options: PluginOptions, namespace: String) -> FetchPlan {
-        guard case .url(let url) = options.destination else { preconditionFailure("direct plans are for --url") }
+    /// A plan for `--url url`.
+    static func direct(_ url: String, options: PluginOptions) -> FetchPlan {
         let components = URLComponents(string: url)
         let host = components?.host ?? "localhost"
         let port = components?.port ?? 443
@@ -30,7 +29,7 @@ struct FetchPlan: Sendable {
     }
 
     /// A plan for `pod`: verified against `--tls-server-name`, else the Service in front of it, else localhost.
-    static func forPod(_ pod: ProfiledPod, options: PluginOptions, namespace: String, stamp: String) -> FetchPlan {
+    static func forPod(_ pod: ProfiledPod, options: PluginOptions, stamp: String) -> FetchPlan {
         let endpoint = ProxyEndpoint(
             host: "127.0.0.1", port: pod.port, serverName: options.tlsServerName ?? pod.serviceName ?? "localhost",
             caCertificatePath: options.caCertificate, insecureSkipTLSVerify: options.insecureSkipTLSVerify)

@@ -28,8 +28,9 @@ package struct PprofPlugin: Sendable {
 
     private func runThrowing() async throws(PluginFailure) {
         var caller = try await KubeconfigIdentity.load(options)
-        if case .url = options.destination, options.tokenFromServiceAccount == nil {
-            try await fetchAll([FetchPlan.direct(options, namespace: caller.namespace)], identity: caller.identity, caller: caller)
+        if case .url(let url) = options.destination, options.tokenFromServiceAccount == nil {
+            // Straight to the proxy: no API call at all.
+            try await fetchAll([FetchPlan.direct(url, options: options)], caller: caller)
             return
         }
         let cluster = try ClusterClient(connection: caller.connection)
@@ -37,19 +38,20 @@ package struct PprofPlugin: Sendable {
         if let account = options.tokenFromServiceAccount {
             try await caller.useServiceAccountToken(of: account, audiences: options.tokenAudiences, from: cluster)
         }
-        if case .url = options.destination {
-            try await fetchAll([FetchPlan.direct(options, namespace: caller.namespace)], identity: caller.identity, caller: caller)
-            return
+        let plans: [FetchPlan]
+        if case .url(let url) = options.destination {
+            plans = [FetchPlan.direct(url, options: options)]
+        } else {
+            let pods = try await PodResolver.resolve(
+                options.destination, all: options.all, port: options.port, namespace: caller.namespace, cluster: cluster)
+            let stamp = FetchPlan.timestamp(Date())
+            plans = pods.map { FetchPlan.forPod($0, options: options, stamp: stamp) }
         }
-        let pods = try await PodResolver.resolve(
-            options.destination, all: options.all, port: options.port, namespace: caller.namespace, cluster: cluster)
-        let stamp = FetchPlan.timestamp(Date())
-        let plans = pods.map { FetchPlan.forPod($0, options: options, namespace: caller.namespace, stamp: stamp) }
-        try await fetchAll(plans, identity: caller.identity, caller: caller)
+        try await fetchAll(plans, caller: caller)
     }
 
     /// Fetches every plan at once; fails with the first failure after all have ended.
-    private func fetchAll(_ plans: [FetchPlan], identity: CallerIdentity, caller: KubeconfigIdentity) async throws(PluginFailure) {
+    private func fetchAll(_ plans: [FetchPlan], caller: KubeconfigIdentity) async throws(PluginFailure) {
         if options.insecureSkipTLSVerify {
             progress.print("warning: --insecure-skip-tls-verify: the proxy's certificate is not checked, so anyone in the path could read the profile and your token")
         }
@@ -57,7 +59,7 @@ package struct PprofPlugin: Sendable {
             for (index, plan) in plans.enumerated() {
                 group.addTask {
                     do throws(PluginFailure) {
-                        return (index, .success(try await fetch(plan, identity: identity, caller: caller)))
+                        return (index, .success(try await fetch(plan, caller: caller)))
                     } catch {
                         return (index, .failure(error))
                     }
@@ -93,7 +95,8 @@ package struct PprofPlugin: Sendable {
     }
 
     /// One fetch: the port-forward if needed, then GETs until an answer that is not a 429 to wait out.
-    private func fetch(_ plan: FetchPlan, identity: CallerIdentity, caller: KubeconfigIdentity) async throws(PluginFailure) -> String {
+    private func fetch(_ plan: FetchPlan, caller: KubeconfigIdentity) async throws(PluginFailure) -> String {
+        let identity = caller.identity
         var forward: PortForward?
         defer { forward?.stop() }
         var endpoint = plan.endpoint
