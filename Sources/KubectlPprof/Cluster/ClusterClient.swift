@@ -14,7 +14,7 @@ package final class ClusterClient: Sendable {
         do {
             client = try KubernetesAPIClient(
                 connection: connection, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                logger: Logger(label: "kubectl-pprof", factory: { _ in SwiftLogNoOpLogHandler() }))
+                logger: Logger(label: "kubectl-pprof", factory: { _ in SwiftLogNoOpLogHandler() }), userAgent: "kubectl-pprof")
         } catch {
             throw .kubeconfig("\(error)")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOSSL
 import PprofRBACProxy
 
@@ -12,30 +13,32 @@ package struct ProxyEndpoint: Sendable {
     package var caCertificatePath: String?
     package var insecureSkipTLSVerify: Bool
 
-    /// TLS for it, presenting `identity`'s client certificate if it has one.
+    /// TLS for it, presenting `identity`'s client certificate if it has one. The chain is verified
+    /// here, the name by `ConnectionDiagnosis.nameMismatch` after the handshake.
     package func tlsConfiguration(presenting identity: CallerIdentity) throws(PluginFailure) -> TLSConfiguration {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.applicationProtocols = ["http/1.1"]
-        // The chain is verified here, the name by `ConnectionDiagnosis.nameMismatch` after the handshake.
-        tls.certificateVerification = insecureSkipTLSVerify ? .none : .noHostnameVerification
+        var trusted: [UInt8]?
         if !insecureSkipTLSVerify, let caCertificatePath {
-            guard let pem = try? Array(String(contentsOfFile: caCertificatePath, encoding: .utf8).utf8) else {
+            guard let pem = FileManager.default.contents(atPath: caCertificatePath) else {
                 throw .connection("cannot read --cacert \(caCertificatePath)")
             }
-            do throws(PEMMaterial.InvalidPEM) {
-                tls.trustRoots = .certificates(try PEMMaterial.certificates(pem))
-            } catch {
-                throw .connection("--cacert \(caCertificatePath): \(error.detail)")
+            trusted = Array(pem)
+        }
+        var tls: TLSConfiguration
+        do throws(ClientTLS.Problem) {
+            tls = try ClientTLS.configuration(
+                trustedPEM: trusted, insecure: insecureSkipTLSVerify,
+                certificatePEM: identity.clientCertificatePEM, keyPEM: identity.clientKeyPEM)
+        } catch {
+            switch error {
+            case .trust(let detail): throw .connection("--cacert \(caCertificatePath ?? ""): \(detail)")
+            case .certificate(let detail), .key(let detail):
+                throw .kubeconfig("the client certificate of kubeconfig user \"\(identity.kubeconfigUser)\": \(detail)")
+            case .incomplete:
+                throw .kubeconfig("kubeconfig user \"\(identity.kubeconfigUser)\" has a client certificate or key without the other")
             }
         }
-        if let certificate = identity.clientCertificatePEM, let key = identity.clientKeyPEM {
-            do throws(PEMMaterial.InvalidPEM) {
-                tls.certificateChain = try PEMMaterial.certificates(certificate).map { .certificate($0) }
-                tls.privateKey = .privateKey(try PEMMaterial.privateKey(key))
-            } catch {
-                throw .kubeconfig("the client certificate of kubeconfig user \"\(identity.kubeconfigUser)\": \(error.detail)")
-            }
-        }
+        if !insecureSkipTLSVerify { tls.certificateVerification = .noHostnameVerification }
+        tls.applicationProtocols = ["http/1.1"]
         return tls
     }
 

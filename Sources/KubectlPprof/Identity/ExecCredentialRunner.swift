@@ -36,7 +36,7 @@ package actor ExecCredentialRunner {
     }
 
     private func runOnce() throws(PluginFailure) -> ExecCredential {
-        guard let executable = Self.locate(command.command) else {
+        guard let executable = ChildProcesses.executable(named: command.command) else {
             throw .credentialPlugin(
                 "cannot find \(command.command)" + (command.installHint.map { ": \($0.trimmingCharacters(in: .whitespacesAndNewlines))" } ?? ""))
         }
@@ -78,17 +78,5 @@ package actor ExecCredentialRunner {
         let document: [String: Any] = ["apiVersion": command.apiVersion, "kind": "ExecCredential", "spec": spec]
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
-    }
-
-    /// `name` as a path, or found on `PATH` as a shell would.
-    static func locate(_ name: String) -> String? {
-        let manager = FileManager.default
-        if name.contains("/") { return manager.isExecutableFile(atPath: name) ? name : nil }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") where !directory.isEmpty {
-            let candidate = "\(directory)/\(name)"
-            if manager.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
     }
 }

@@ -45,10 +45,11 @@ package struct KubeconfigIdentity: Sendable {
             identity.bearerToken = token
             identity.tokenSource = .kubeconfigToken(user: selection.userName)
         case .file(let tokenPath):
-            guard let text = try? String(contentsOfFile: tokenPath, encoding: .utf8) else {
-                throw .kubeconfig("kubeconfig \(path): cannot read tokenFile \(tokenPath) of user \"\(selection.userName)\"")
+            do throws(LocalFile.ReadError) {
+                identity.bearerToken = try LocalFile.readTrimmedText(atPath: tokenPath)
+            } catch {
+                throw .kubeconfig("kubeconfig \(path): tokenFile of user \"\(selection.userName)\": \(error.description)")
             }
-            identity.bearerToken = text.trimmingCharacters(in: .whitespacesAndNewlines)
             identity.tokenSource = .kubeconfigTokenFile(user: selection.userName, path: tokenPath)
         }
         identity.clientCertificatePEM = connection.clientCertificatePEM

@@ -1,9 +1,10 @@
 import Foundation
 
-/// The child processes running now (kubectl port-forwards, go tool pprof), stopped with this
-/// process: on SIGINT or SIGTERM each is sent SIGTERM before `kubectl pprof` exits, so none is
-/// left behind. The handler is a function rather than `SIG_IGN` and a dispatch source, because an
-/// ignored signal stays ignored in every child it executes, which then could not be stopped.
+/// The child processes (kubectl port-forwards, go tool pprof, exec plugins): where to find them on
+/// PATH, and how they are started and stopped. On SIGINT or SIGTERM each is sent SIGTERM before
+/// `kubectl pprof` exits, so none is left behind. The handler is a function rather than `SIG_IGN`
+/// and a dispatch source, because an ignored signal stays ignored in every child it executes,
+/// which then could not be stopped.
 package enum ChildProcesses {
     /// Room for this many children at once; `--all` forwards to one pod each.
     private static let capacity = 256
@@ -14,6 +15,18 @@ package enum ChildProcesses {
         slots.initialize(repeating: 0, count: capacity)
         return slots
     }()
+
+    /// `name` as a path, or found on `PATH` as a shell would.
+    static func executable(named name: String) -> String? {
+        let manager = FileManager.default
+        if name.contains("/") { return manager.isExecutableFile(atPath: name) ? name : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(name)"
+            if manager.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
 
     /// Starts `process` and registers it. It is started from a thread of its own with no signal
     /// blocked: a child inherits the blocked signals of the thread that starts it, and Swift's

@@ -33,7 +33,7 @@ package final class PortForward: @unchecked Sendable {
     package static func start(
         kubeconfig: String?, context: String?, namespace: String, pod: String, port: Int, timeout: Duration = .seconds(30)
     ) async throws(PluginFailure) -> PortForward {
-        guard let kubectl = ExecCredentialRunner.locate("kubectl") else {
+        guard let kubectl = ChildProcesses.executable(named: "kubectl") else {
             throw .portForward("kubectl is not on PATH; install it, or reach the proxy with --url")
         }
         let process = Process()

@@ -44,7 +44,7 @@ package enum PprofViewer {
     package static func open(
         file: String, diffBase: String?, announce: @escaping @Sendable (String) -> Void
     ) async throws(PluginFailure) {
-        guard let go = ExecCredentialRunner.locate("go") else {
+        guard let go = ChildProcesses.executable(named: "go") else {
             throw .viewer(manualAdvice(file: file, diffBase: diffBase))
         }
         guard let port = freeLoopbackPort() else {

@@ -9,13 +9,13 @@ import Darwin
 #endif
 
 /// Reads small local files (kubeconfigs, certificates, tokens) with errors that say why a read failed.
-enum LocalFile {
+package enum LocalFile {
     /// Why a file could not be read; `reason` is the operating system's explanation.
-    struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
-        var path: String
-        var reason: String
+    package struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
+        package var path: String
+        package var reason: String
 
-        var description: String { "cannot read \(path): \(reason)" }
+        package var description: String { "cannot read \(path): \(reason)" }
     }
 
     /// The largest file accepted; every file this proxy reads is a few kilobytes.
@@ -79,7 +79,7 @@ enum LocalFile {
     }
 
     /// A file's content as text without surrounding white space, as client-go reads token files.
-    static func readTrimmedText(atPath path: String) throws(ReadError) -> String {
+    package static func readTrimmedText(atPath path: String) throws(ReadError) -> String {
         let text = String(decoding: try contents(atPath: path), as: UTF8.self)
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ReadError(path: path, reason: "the file is empty") }

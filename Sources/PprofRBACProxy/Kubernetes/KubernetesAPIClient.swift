@@ -20,6 +20,8 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
     private let baseURL: String
     private let tokenSource: BearerTokenSource?
     private let timeout: Duration
+    /// The `User-Agent` of every call.
+    private let userAgent: String
 
     /// A client for `connection`, running on `eventLoopGroup` (not shut down by this client; call `shutdown()`).
     /// `timeout` bounds each whole call: connecting, sending and reading the answer. Every failed call throws
@@ -29,11 +31,12 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
         connection: KubernetesConnection,
         eventLoopGroup: any EventLoopGroup,
         timeout: Duration = defaultTimeout,
-        logger: Logger
+        logger: Logger,
+        userAgent: String = "pprof-rbac-proxy"
     ) throws(KubernetesConnectionError) {
         try self.init(
             connection: connection, eventLoopGroup: eventLoopGroup, timeout: timeout, logger: logger,
-            tokenRefreshInterval: BearerTokenSource.defaultRefreshInterval
+            tokenRefreshInterval: BearerTokenSource.defaultRefreshInterval, userAgent: userAgent
         )
     }
 
@@ -42,7 +45,8 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
         eventLoopGroup: any EventLoopGroup,
         timeout: Duration,
         logger: Logger,
-        tokenRefreshInterval: Duration
+        tokenRefreshInterval: Duration,
+        userAgent: String = "pprof-rbac-proxy"
     ) throws(KubernetesConnectionError) {
         do throws(ServerURLValidator.Problem) {
             _ = try ServerURLValidator.validate(connection.server.absoluteString)
@@ -66,6 +70,7 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
         self.timeout = timeout
+        self.userAgent = userAgent
     }
 
     package func createTokenReview(_ spec: TokenReviewSpec) async throws -> TokenReviewStatus {
@@ -99,11 +104,7 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
     /// Why the API server cannot be reached, or nil when it answers at all (`GET /readyz`, any
     /// status below 500): the proxy's own readiness.
     package func reachabilityProblem() async -> String? {
-        var request = HTTPClientRequest(url: baseURL + "/readyz")
-        request.headers.add(name: "User-Agent", value: "pprof-rbac-proxy")
-        if let bearerToken = tokenSource?.currentToken() {
-            request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
-        }
+        let (request, _) = request(.GET, "/readyz")
         do {
             let answer = try await withTimeout { [request] in try await self.send(request) }
             return answer.statusCode < 500 ? nil : "Kubernetes API answered \(answer.statusCode)"
@@ -123,18 +124,7 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
 
     /// `method` on `path` (with a JSON `body`), with the connection's credentials and timeout.
     package func call(_ method: HTTPMethod, _ path: String, json body: Data? = nil) async throws -> CallAnswer {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "kubectl-pprof")
-        let bearerToken = tokenSource?.currentToken()
-        if let bearerToken {
-            request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
-        }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
+        let (request, bearerToken) = request(method, path, json: body)
         let answer = try await withTimeout { [request] in try await self.send(request) }
         let message = Self.statusMessage(answer, redacting: [bearerToken].compactMap { $0 })
         return CallAnswer(statusCode: answer.statusCode, body: answer.body, message: message)
@@ -152,17 +142,7 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
             throw KubernetesAPIError.invalidResponse("cannot encode the \(kind) request")
         }
 
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "pprof-rbac-proxy")
-        let bearerToken = tokenSource?.currentToken()
-        if let bearerToken {
-            request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
-        }
-        request.body = .bytes(ByteBuffer(bytes: body))
-
+        let (request, bearerToken) = request(.POST, path, json: body)
         let answer = try await withTimeout { [request] in try await self.send(request) }
         switch answer.statusCode {
         case 200, 201:
@@ -181,6 +161,24 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
             let message = Self.statusMessage(answer, redacting: [secret, bearerToken].compactMap { $0 })
             throw KubernetesAPIError.unexpectedStatus(code: answer.statusCode, message: message)
         }
+    }
+
+    /// A request to `path` with the client's `User-Agent`, the current bearer token (also returned,
+    /// to redact it from messages) and, with `body`, JSON.
+    private func request(_ method: HTTPMethod, _ path: String, json body: Data? = nil) -> (HTTPClientRequest, bearerToken: String?) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: userAgent)
+        let bearerToken = tokenSource?.currentToken()
+        if let bearerToken {
+            request.headers.add(name: "Authorization", value: "Bearer \(bearerToken)")
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        return (request, bearerToken)
     }
 
     private func send(_ request: HTTPClientRequest) async throws -> Answer {
@@ -271,37 +269,21 @@ package final class KubernetesAPIClient: KubernetesReviewClient {
     // MARK: - Setup
 
     /// TLS for `connection`: its trust and its client certificate.
-    package static func tlsConfiguration(
+    private static func tlsConfiguration(
         for connection: KubernetesConnection
     ) throws(KubernetesConnectionError) -> TLSConfiguration {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if connection.insecureSkipTLSVerify {
-            tls.certificateVerification = .none
-        } else if let caPEM = connection.caCertificatesPEM {
-            do throws(PEMMaterial.InvalidPEM) {
-                tls.trustRoots = .certificates(try PEMMaterial.certificates(caPEM))
-            } catch {
-                throw .invalidCertificateAuthority(error.detail)
+        do throws(ClientTLS.Problem) {
+            return try ClientTLS.configuration(
+                trustedPEM: connection.caCertificatesPEM, insecure: connection.insecureSkipTLSVerify,
+                certificatePEM: connection.clientCertificatePEM, keyPEM: connection.clientKeyPEM)
+        } catch {
+            switch error {
+            case .trust(let detail): throw .invalidCertificateAuthority(detail)
+            case .certificate(let detail): throw .invalidClientCertificate(detail)
+            case .key(let detail): throw .invalidClientKey(detail)
+            case .incomplete: throw .incompleteClientCertificate
             }
         }
-        switch (connection.clientCertificatePEM, connection.clientKeyPEM) {
-        case (let certificatePEM?, let keyPEM?):
-            do throws(PEMMaterial.InvalidPEM) {
-                tls.certificateChain = try PEMMaterial.certificates(certificatePEM).map { .certificate($0) }
-            } catch {
-                throw .invalidClientCertificate(error.detail)
-            }
-            do throws(PEMMaterial.InvalidPEM) {
-                tls.privateKey = .privateKey(try PEMMaterial.privateKey(keyPEM))
-            } catch {
-                throw .invalidClientKey(error.detail)
-            }
-        case (nil, nil):
-            break
-        default:
-            throw .incompleteClientCertificate
-        }
-        return tls
     }
 
     private static func tokenSource(
