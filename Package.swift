@@ -40,10 +40,15 @@ let package = Package(
             name: "RequestPolicy",
             dependencies: [.product(name: "NIOHTTP1", package: "swift-nio")]
         ),
-        // libFuzzer over RequestPolicy (scripts/fuzz); an ordinary build replays input files instead.
+        // pprof profiles (profile.proto) decoded, merged and encoded, with no I/O and bounded memory:
+        // what CPU profile slices are merged with. Fuzzed by RequestPolicyFuzzer.
+        .target(name: "PprofProfile", dependencies: ["CZlib"]),
+        // The system's zlib (Debian: zlib1g-dev), for gzip.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libFuzzer over RequestPolicy and PprofProfile (scripts/fuzz); an ordinary build replays input files instead.
         .executableTarget(
             name: "RequestPolicyFuzzer",
-            dependencies: ["RequestPolicy", .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: ["RequestPolicy", "PprofProfile", .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .target(
             name: "PprofRBACProxy",
@@ -101,6 +106,10 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "PprofProfileTests",
+            dependencies: ["PprofProfile", "TestProcesses"]
         ),
         .testTarget(
             name: "PprofRBACProxyTests",

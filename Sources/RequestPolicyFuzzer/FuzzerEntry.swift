@@ -15,6 +15,7 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: count)
     RequestPolicyInvariants.check(input)
     ParserInvariants.check(input)
+    ProfileInvariants.check(input)
     return 0
 }
 #endif
@@ -38,6 +39,7 @@ enum RequestPolicyFuzzer {
             input.withUnsafeBytes {
                 RequestPolicyInvariants.check($0)
                 ParserInvariants.check($0)
+                ProfileInvariants.check($0)
             }
         }
         #endif

@@ -1,0 +1,49 @@
+import Foundation
+import TestProcesses
+
+/// Runs `go tool pprof` (Go's own reader and merger of profiles) for the tests to compare with.
+enum GoPprof {
+    struct Failed: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// `go tool pprof ARGUMENTS`, its standard output as bytes; throws with its output when it fails.
+    static func run(_ arguments: [String]) async throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["go", "tool", "pprof"] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["PPROF_TMPDIR"] = FileManager.default.temporaryDirectory.path
+        process.environment = environment
+        let output = ProcessLaunchLock.withLock { Pipe() }
+        let errors = ProcessLaunchLock.withLock { Pipe() }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try ProcessLaunchLock.withLock {
+                    process.standardOutput = output
+                    process.standardError = errors
+                    try process.run()
+                }
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        guard process.terminationStatus == 0 else {
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw Failed(description: "go tool pprof \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+        }
+        return data
+    }
+
+    /// `go tool pprof -top`'s "Total samples = …" of `file`.
+    static func totalSamples(_ file: String) async throws -> String {
+        let top = String(decoding: try await run(["-top", file]), as: UTF8.self)
+        guard let line = top.split(separator: "\n").first(where: { $0.contains("Total samples = ") }) else {
+            throw Failed(description: "no total in go tool pprof -top of \(file):\n\(top)")
+        }
+        return String(line[line.range(of: "Total samples = ")!.upperBound...])
+    }
+}
