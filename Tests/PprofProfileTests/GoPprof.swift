@@ -17,19 +17,7 @@ enum GoPprof {
         process.environment = environment
         let output = ProcessLaunchLock.withLock { Pipe() }
         let errors = ProcessLaunchLock.withLock { Pipe() }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try ProcessLaunchLock.withLock {
-                    process.standardOutput = output
-                    process.standardError = errors
-                    try process.run()
-                }
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        try await ProcessLaunchLock.runToExit(process, output: output, errors: errors)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         guard process.terminationStatus == 0 else {
             let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

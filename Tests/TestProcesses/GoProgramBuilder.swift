@@ -63,19 +63,7 @@ public actor GoProgramBuilder {
         }
         process.environment = environment
         let log = ProcessLaunchLock.withLock { Pipe() }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try ProcessLaunchLock.withLock {
-                    process.standardOutput = log
-                    process.standardError = log
-                    try process.run()
-                }
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        try await ProcessLaunchLock.runToExit(process, output: log, errors: log)
         guard process.terminationStatus == 0 else {
             let output = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             throw BuildFailed(description: "go build ./\(program.rawValue) failed (status \(process.terminationStatus)):\n\(output)")
