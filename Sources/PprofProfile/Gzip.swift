@@ -51,7 +51,8 @@ package enum Gzip {
     }
 
     /// `bytes` as one gzip member, at zlib's `level` (1, the fastest, is what Go's runtime uses
-    /// for profiles).
+    /// for profiles). Empty only when zlib cannot allocate its state: the output buffer is
+    /// `deflateBound`'s size, which always holds the whole stream.
     package static func compress(_ bytes: [UInt8], level: Int32 = 1) -> [UInt8] {
         var stream = z_stream()
         guard deflateInit2_(
