@@ -50,6 +50,9 @@ package enum ProxyApplication {
                     joinWindow: configuration.captureJoinWindow, queueTimeout: configuration.captureQueueTimeout,
                     queueSize: configuration.captureQueueSize, maximumPerUser: configuration.maxCapturesPerUser
                 ), metrics: metrics),
+                cpuProfileSlicer: configuration.cpuProfileSlices
+                    ? makeCPUProfileSlicer(configuration, upstream: upstreamPool, eventLoop: eventLoopGroup.next(), metrics: metrics, logger: logger)
+                    : nil,
                 upstream: upstreamPool, upstreamTarget: configuration.upstream,
                 identityHeaders: configuration.identityHeaders, observers: observers, logger: logger
             )
@@ -94,6 +97,18 @@ package enum ProxyApplication {
             throw error
         }
         try await kubernetesClient?.shutdown()
+    }
+
+    /// The CPU profile slicer, on one event loop, taking its slices over the upstream pool.
+    static func makeCPUProfileSlicer(
+        _ configuration: ProxyConfiguration, upstream: any UpstreamConnector, eventLoop: any EventLoop,
+        metrics: ProxyMetrics, logger: Logger
+    ) -> CPUProfileSlicerHandle {
+        let slicer = CPUProfileSlicer(
+            configuration: .init(), source: UpstreamSliceSource(upstream: upstream, target: configuration.upstream, eventLoop: eventLoop),
+            eventLoop: eventLoop, metrics: metrics, logger: logger
+        )
+        return CPUProfileSlicerHandle(slicer: NIOLoopBoundBox.makeBoxSendingValue(slicer, eventLoop: eventLoop))
     }
 
     /// The serving certificate (files or self-signed) and client CA, watched for changes; nil when

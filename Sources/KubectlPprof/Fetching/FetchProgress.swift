@@ -1,7 +1,8 @@
 import RequestPolicy
 
 /// Where one fetch stands, as the progress line shows it: waiting for the proxy, queued behind
-/// another capture, running (alone or joined to an identical one), receiving; bytes so far.
+/// another capture, running (alone, joined to an identical one, or merged from the proxy's CPU
+/// profile slices), receiving; bytes so far.
 package struct FetchProgress: Sendable, Equatable {
     /// The stage, as the proxy told it or as the answer shows.
     package enum Stage: Sendable, Equatable {
@@ -9,6 +10,8 @@ package struct FetchProgress: Sendable, Equatable {
         case queued(position: Int)
         case running
         case joined
+        /// Served from the proxy's CPU profile slices.
+        case sliced
         case receiving
         case answered(status: Int)
     }
@@ -23,6 +26,9 @@ package struct FetchProgress: Sendable, Equatable {
     package var stageStartedAt: Double = 0
     /// Seconds since the request was sent at which the capture began (its own or the joined one).
     package var captureStartedAt: Double?
+    /// For a sliced capture: slices merged so far, and how many it needs.
+    package var slicesMerged = 0
+    package var slicesNeeded: Int?
     /// Finished (saved or failed): no more lines.
     package var isDone = false
 
@@ -44,6 +50,11 @@ package struct FetchProgress: Sendable, Equatable {
         case .capture(.joined):
             stage = .joined
             captureStartedAt = elapsed
+        case .capture(.sliced(let done, let of)):
+            if stage != .sliced { captureStartedAt = elapsed }
+            stage = .sliced
+            slicesMerged = done
+            slicesNeeded = of
         case .answered(let status):
             stage = status == 200 ? .receiving : .answered(status: status)
         case .received(let total):
@@ -61,10 +72,18 @@ package struct FetchProgress: Sendable, Equatable {
             state = "waiting for the proxy \(Self.seconds(elapsed))"
         case .queued(let position):
             state = "queued behind another capture (position \(position)) \(Self.seconds(elapsed - stageStartedAt))"
-        case .running, .joined, .receiving:
-            let name = stage == .joined ? "joined an identical capture" : stage == .running ? "running" : "receiving"
+        case .running, .joined, .sliced, .receiving:
+            let name =
+                switch stage {
+                case .joined: "joined an identical capture"
+                case .sliced: "running in slices"
+                case .running: "running"
+                default: "receiving"
+                }
             let since = elapsed - (captureStartedAt ?? 0)
-            state = expectedSeconds.map { "\(name) \(Self.seconds(since)) / \($0)s" } ?? "\(name) \(Self.seconds(since))"
+            state =
+                (expectedSeconds.map { "\(name) \(Self.seconds(since)) / \($0)s" } ?? "\(name) \(Self.seconds(since))")
+                + (stage == .sliced ? slicesNeeded.map { " (\(slicesMerged) of \($0) slices merged)" } ?? "" : "")
         case .answered(let status):
             state = "answered \(status)"
         }

@@ -161,6 +161,7 @@ package enum ProxyCommandLine {
             denied: try nonNegative(flags, ProxyFlags.authorizationWebhookCacheUnauthorizedTTL)
         )
         configuration.maxCaptureSeconds = try atLeastOne(flags, ProxyFlags.maxCaptureSeconds)
+        configuration.cpuProfileSlices = flags[ProxyFlags.cpuProfileSlices]
         configuration.captureJoinWindow = try nonNegative(flags, ProxyFlags.captureJoinWindow)
         configuration.captureQueueTimeout = try nonNegative(flags, ProxyFlags.captureQueueTimeout)
         configuration.captureQueueSize = try atLeastZero(flags, ProxyFlags.captureQueueSize)

@@ -50,6 +50,9 @@ package struct ProxyConfiguration: Sendable {
     // pprof guardrails and capture scheduling
     /// `--max-capture-seconds`: the longest profile, trace or delta profile a request may ask for.
     package var maxCaptureSeconds = 300
+    /// `--cpu-profile-slices`: serve CPU profiles from back-to-back slices merged per request,
+    /// instead of joining or queueing them like traces.
+    package var cpuProfileSlices = true
     /// `--capture-join-window`: a CPU profile or trace asked with the same parameters this soon after
     /// one started joins it and receives the same bytes.
     package var captureJoinWindow: Duration = .seconds(2)

@@ -166,6 +166,10 @@ package enum ProxyFlags {
         "max-capture-seconds", kind: .int, default: defaults.maxCaptureSeconds,
         usage: "The longest CPU profile, trace or delta profile (seconds=) a request may ask for; longer ones are refused with 400."
     )
+    static let cpuProfileSlices = Flag<Bool>(
+        "cpu-profile-slices", kind: .bool, default: defaults.cpuProfileSlices,
+        usage: "Serve every CPU profile request at once from back-to-back 1 s upstream captures, each answered with the merge of the slices covering its window. False: CPU profiles join or queue like traces."
+    )
     static let captureJoinWindow = Flag<Duration>(
         "capture-join-window", kind: .duration, default: defaults.captureJoinWindow,
         usage: "A CPU profile or trace asked with the same parameters this soon after one started joins it and receives the same bytes."
@@ -260,6 +264,7 @@ package enum ProxyFlags {
         authorizationWebhookCacheAuthorizedTTL.definition,
         authorizationWebhookCacheUnauthorizedTTL.definition,
         maxCaptureSeconds.definition,
+        cpuProfileSlices.definition,
         captureJoinWindow.definition,
         captureQueueTimeout.definition,
         captureQueueSize.definition,

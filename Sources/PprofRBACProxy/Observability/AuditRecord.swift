@@ -33,10 +33,21 @@ struct AuditRecord: Encodable, Sendable {
     let durationSeconds: Double
     /// `completed`, or `aborted` when the connection or stream ended before the response did.
     let outcome: String
-    /// How a CPU profile or trace met the capture scheduler: `started`, `joined` or `queued`.
+    /// The CPU profile slices a sliced capture was merged from, by number (consecutive).
+    struct Slices: Encodable, Sendable {
+        let first: UInt64
+        let last: UInt64
+        let count: UInt64
+    }
+
+    /// How a CPU profile or trace met the capture scheduler: `started`, `joined`, `queued` or `sliced`.
     let capture: String?
     /// How long a queued capture waited, in seconds.
     let captureWaitSeconds: Double?
+    /// The slices a `sliced` capture was merged from.
+    let captureSlices: Slices?
+    /// The longest time between two slices of a `sliced` capture, in seconds.
+    let captureLargestGapSeconds: Double?
 
     init(_ record: ExchangeRecord) {
         time = record.start.formatted(Self.timeFormat)
@@ -63,20 +74,23 @@ struct AuditRecord: Encodable, Sendable {
         bytes = record.bytes
         durationSeconds = Self.seconds(record.duration)
         outcome = record.completed ? "completed" : "aborted"
+        captureWaitSeconds = if case .queued(let wait) = record.capture { Self.seconds(wait) } else { nil }
         switch record.capture {
-        case .started:
-            capture = "started"
-            captureWaitSeconds = nil
-        case .joined:
-            capture = "joined"
-            captureWaitSeconds = nil
-        case .queued(let wait):
-            capture = "queued"
-            captureWaitSeconds = Self.seconds(wait)
-        case nil:
-            capture = nil
-            captureWaitSeconds = nil
+        case .sliced(let slices, let largestGap):
+            captureSlices = Slices(first: slices.lowerBound, last: slices.upperBound, count: UInt64(slices.count))
+            captureLargestGapSeconds = largestGap.map(Self.seconds)
+        default:
+            captureSlices = nil
+            captureLargestGapSeconds = nil
         }
+        capture =
+            switch record.capture {
+            case .started: "started"
+            case .joined: "joined"
+            case .queued: "queued"
+            case .sliced: "sliced"
+            case nil: nil
+            }
     }
 
     /// The record as one line of JSON, newline included.

@@ -12,6 +12,9 @@ package struct ExchangeRecord: Sendable {
         case joined
         /// It waited this long for the running capture, then started its own.
         case queued(wait: Duration)
+        /// It was answered with the merge of these CPU profile slices; `largestGap` is the longest
+        /// time between two of them, once known.
+        case sliced(ClosedRange<UInt64>, largestGap: Duration?)
     }
 
     package var start: Date

@@ -21,6 +21,14 @@ package final class ProxyMetrics: Sendable {
         .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
     ]
 
+    /// The time between two back-to-back CPU profile slices: well under a millisecond when the
+    /// upstream is idle, up to a second when it is starved.
+    static let sliceGapBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .seconds(1),
+    ]
+
     package let registry: PrometheusCollectorRegistry
     /// The handles already made, so that a request looks its metrics up instead of asking the
     /// registry (which validates names and labels) every time.
@@ -51,6 +59,10 @@ package final class ProxyMetrics: Sendable {
             captureOccupancyChanged(lane, running: 0, queued: 0)
             counter("captures_joined_total", ["kind": lane.rawValue], help: Help.capturesJoined)
         }
+        for result in ["ok", "failed"] {
+            counter("cpu_profile_slices_total", ["result": result], help: Help.cpuProfileSlices)
+        }
+        histogram("cpu_profile_slice_gap_seconds", [:], buckets: Self.sliceGapBuckets, help: Help.cpuProfileSliceGap)
     }
 
     /// The registry's metrics in the Prometheus text format (version 0.0.4).
@@ -165,6 +177,17 @@ package final class ProxyMetrics: Sendable {
         counter("captures_joined_total", ["kind": lane.rawValue], help: Help.capturesJoined).increment()
     }
 
+    /// One upstream CPU profile slice ended, merged (`ok`) or not (`failed`).
+    func cpuProfileSliceEnded(succeeded: Bool) {
+        counter("cpu_profile_slices_total", ["result": succeeded ? "ok" : "failed"], help: Help.cpuProfileSlices).increment()
+    }
+
+    /// The profiler was off this long between two consecutive slices, by the upstream's clock.
+    func cpuProfileSliceGap(_ gap: Duration) {
+        histogram("cpu_profile_slice_gap_seconds", [:], buckets: Self.sliceGapBuckets, help: Help.cpuProfileSliceGap)
+            .record(gap)
+    }
+
     /// Audit lines that were not written.
     func auditLinesDropped(_ count: Int, reason: AuditLineDropReason) {
         counter("audit_lines_dropped_total", ["reason": reason.rawValue], help: Help.auditLinesDropped).increment(by: Int64(count))
@@ -177,6 +200,7 @@ package final class ProxyMetrics: Sendable {
         }
     }
 
+    @discardableResult
     private func histogram(
         _ name: String, _ labels: KeyValuePairs<String, String>, buckets: [Duration], help: String
     ) -> DurationHistogram {
@@ -233,9 +257,12 @@ package final class ProxyMetrics: Sendable {
         static let kubernetesAPIErrors = "Failed TokenReview and SubjectAccessReview calls, by kind of failure."
         static let tlsHandshakeFailures = "TLS handshakes that failed, by listener; eof: the peer left mid-handshake."
         static let servingCertificateExpiry = "When the serving certificate expires, in Unix seconds."
-        static let capturesRunning = "CPU profiles (cpu) and traces (trace) being captured upstream."
+        static let capturesRunning =
+            "CPU profiles (cpu) and traces (trace) being captured upstream; with CPU profile slices, CPU profile requests being served."
         static let capturesQueued = "CPU profiles and traces waiting for the running one."
         static let capturesJoined = "Requests that shared a capture that had just started."
+        static let cpuProfileSlices = "Upstream CPU profile slices taken for sliced CPU profile requests, merged (ok) or failed."
+        static let cpuProfileSliceGap = "Time the upstream's CPU profiler was off between two consecutive slices."
         static let auditLinesDropped = "Audit lines not written: the writer queue was full, or the file could not be written."
     }
 }

@@ -1,6 +1,7 @@
 /// Where a CPU profile or trace request stands in the proxy's capture scheduler, as the proxy
 /// tells a client that asks (`Pprof-Capture-Progress: 1`) in `102 Processing` answers before the
-/// profile: `Pprof-Capture: queued; position=1`, `started`, `started; waited=4.2` or `joined`.
+/// profile: `Pprof-Capture: queued; position=1`, `started`, `started; waited=4.2`, `joined`, or
+/// `sliced; done=3; slices=10` for a CPU profile merged from slices.
 package enum CaptureProgress: Sendable, Hashable {
     /// Waiting for the running capture of its kind to end; `position` 1 is next.
     case queued(position: Int)
@@ -8,6 +9,8 @@ package enum CaptureProgress: Sendable, Hashable {
     case started(waited: Duration?)
     /// Shares an identical capture another request started moments ago.
     case joined
+    /// Served from the proxy's CPU profile slices: `done` of its `of` slices are merged.
+    case sliced(done: Int, of: Int)
 
     /// The request field a client sets to `1` to be told.
     package static let requestField = "pprof-capture-progress"
@@ -26,6 +29,7 @@ package enum CaptureProgress: Sendable, Hashable {
         case .started(nil): "started"
         case .started(let waited?): "started; waited=\(Self.tenths(waited))"
         case .joined: "joined"
+        case .sliced(let done, let of): "sliced; done=\(done); slices=\(of)"
         }
     }
 
@@ -47,6 +51,11 @@ package enum CaptureProgress: Sendable, Hashable {
             self = .started(waited: waited)
         case "joined":
             self = .joined
+        case "sliced":
+            guard let done = parameters["done"].flatMap({ Int($0) }), let of = parameters["slices"].flatMap({ Int($0) }),
+                done >= 0, of > 0, done <= of
+            else { return nil }
+            self = .sliced(done: done, of: of)
         default:
             return nil
         }
