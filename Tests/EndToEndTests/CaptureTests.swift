@@ -2,10 +2,14 @@ import Foundation
 import Testing
 import TestProcesses
 
-/// The pprof guardrails and the capture scheduler, end to end: the upstream's CPU profiler and
-/// tracer are shared, queued and capped instead of answering 500.
+/// The pprof guardrails and the capture scheduler, end to end: the upstream's tracer (and, with
+/// `--cpu-profile-slices=false`, its CPU profiler) is shared, queued and capped instead of
+/// answering 500. CPUProfileSlicingTests has CPU profiles with slicing on, the default.
 @Suite("Captures", .timeLimit(.minutes(2)))
 struct CaptureTests {
+    /// Join-or-queue for CPU profiles, as before slicing.
+    static let withoutSlices = "--cpu-profile-slices=false"
+
     /// A CPU profile of `seconds`; with `progress`, asking to be told where it stands (`Pprof-Capture-Progress: 1`).
     private static func profile(
         _ environment: ProxyEnvironment, seconds: Int, version: HTTPVersion = .http1_1, maxTime: Duration = .seconds(30),
@@ -18,10 +22,12 @@ struct CaptureTests {
 
     /// Starts a CPU profile far longer than the test, holding the profiler until the returned task
     /// is cancelled: that kills its curl, and the proxy then frees the upstream profiler at once.
-    /// (Waiters behind it need a `--capture-queue-timeout` above a minute.)
-    private static func holdProfiler(_ environment: ProxyEnvironment) async throws -> Task<CurlResponse, any Error> {
+    /// (Waiters behind it need a `--capture-queue-timeout` above a minute.) With slices, it holds
+    /// a capture slot of its user, and the upstream sees its first one-second slice.
+    private static func holdProfiler(_ environment: ProxyEnvironment, sliced: Bool = false) async throws -> Task<CurlResponse, any Error> {
         let holder = Task { try await profile(environment, seconds: 60, maxTime: .seconds(90)) }
-        _ = try await environment.upstream.waitForRequest("the long profile", timeout: .seconds(10)) { $0.rawQuery == "seconds=60" }
+        let upstreamQuery = sliced ? "seconds=1" : "seconds=60"
+        _ = try await environment.upstream.waitForRequest("the long profile", timeout: .seconds(10)) { $0.rawQuery == upstreamQuery }
         return holder
     }
 
@@ -41,7 +47,7 @@ struct CaptureTests {
     @Test("two concurrent 3 s CPU profiles share one upstream capture and get the same bytes")
     func joined() async throws {
         let metricsPort = try FreePort.find()
-        let arguments = ["--capture-join-window=20s", "--proxy-endpoints-port", String(metricsPort), "--metrics-insecure"]
+        let arguments = [Self.withoutSlices, "--capture-join-window=20s", "--proxy-endpoints-port", String(metricsPort), "--metrics-insecure"]
         try await ProxyEnvironment.withLocalProxy(proxyArguments: arguments, auditLog: true) { environment in
             async let first = Self.profile(environment, seconds: 3, version: .http1_1)
             async let second = Self.profile(environment, seconds: 3, version: .http2, progress: true)
@@ -67,7 +73,7 @@ struct CaptureTests {
 
     @Test("a CPU profile with other parameters waits for the running one, then runs (no 500)")
     func queued() async throws {
-        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--capture-queue-timeout=5m", "-v=4"], auditLog: true) { environment in
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: [Self.withoutSlices, "--capture-queue-timeout=5m", "-v=4"], auditLog: true) { environment in
             let holder = try await Self.holdProfiler(environment)
             async let queued = Self.profile(environment, seconds: 1, progress: true)
             try await environment.proxy.process.waitForLine(containing: "capture waiting", in: .stderr, timeout: .seconds(10))
@@ -97,7 +103,7 @@ struct CaptureTests {
     func queueFull() async throws {
         let metricsPort = try FreePort.find()
         let arguments = [
-            "--capture-queue-size=1", "--capture-queue-timeout=5m", "--max-captures-per-user=5", "-v=4",
+            Self.withoutSlices, "--capture-queue-size=1", "--capture-queue-timeout=5m", "--max-captures-per-user=5", "-v=4",
             "--proxy-endpoints-port", String(metricsPort), "--metrics-insecure",
         ]
         try await ProxyEnvironment.withLocalProxy(proxyArguments: arguments) { environment in
@@ -120,7 +126,7 @@ struct CaptureTests {
 
     @Test("a waiter whose client leaves is taken out of the queue: it never runs, the next one goes first")
     func waiterLeaves() async throws {
-        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--capture-queue-timeout=5m", "--max-captures-per-user=5", "-v=4"]) { environment in
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: [Self.withoutSlices, "--capture-queue-timeout=5m", "--max-captures-per-user=5", "-v=4"]) { environment in
             let holder = try await Self.holdProfiler(environment)
             let leaving = Task { try await Self.profile(environment, seconds: 20) }
             try await environment.proxy.process.waitForLine(containing: "capture waiting", in: .stderr, timeout: .seconds(10))
@@ -141,10 +147,11 @@ struct CaptureTests {
         }
     }
 
-    @Test("--max-captures-per-user: one more capture is 429")
-    func perUserLimit() async throws {
-        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--max-captures-per-user=1"]) { environment in
-            let holder = try await Self.holdProfiler(environment)
+    @Test("--max-captures-per-user: one more capture is 429, with CPU profile slices or without", arguments: [true, false])
+    func perUserLimit(sliced: Bool) async throws {
+        let arguments = ["--max-captures-per-user=1"] + (sliced ? [] : [Self.withoutSlices])
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: arguments) { environment in
+            let holder = try await Self.holdProfiler(environment, sliced: sliced)
             let delta = try await environment.request("/debug/pprof/heap?seconds=1", token: TestUsers.alice.token)
             #expect(delta.status == 429, "\(delta.summary)")
             #expect(delta.bodyText.contains("--max-captures-per-user=1"))
@@ -191,12 +198,15 @@ struct CaptureTests {
         }
     }
 
-    @Test("not captures, or not ours: POST /debug/pprof/symbol works; a profiler busy elsewhere gives Go's 500 unchanged")
-    func passThrough() async throws {
+    @Test(
+        "not captures, or not ours: POST /debug/pprof/symbol works; a profiler busy elsewhere gives Go's 500 unchanged, or with slices a 502 quoting it",
+        arguments: [false, true])
+    func passThrough(sliced: Bool) async throws {
         let workspace = try TestWorkspace()
         defer { Task { await workspace.tearDown() } }
         let anyMethod = try workspace.write(ConfigurationFiles.staticAuthorizationConfig([.aliceDoesAnything]), to: "config.yaml")
-        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--config-file", anyMethod]) { environment in
+        let arguments = ["--config-file", anyMethod] + (sliced ? [] : [Self.withoutSlices])
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: arguments) { environment in
             let symbol = try await Curl.perform(CurlRequest(
                 url: environment.proxy.baseURL + "/debug/pprof/symbol", bearerToken: TestUsers.alice.token, method: "POST",
                 body: "0x1+0x2"))
@@ -211,9 +221,31 @@ struct CaptureTests {
                 $0.rawQuery == "seconds=60"
             }
             let busy = try await Self.profile(environment, seconds: 1)
-            #expect(busy.status == 500, "\(busy.summary)")
+            #expect(busy.status == (sliced ? 502 : 500), "\(busy.summary)")
             #expect(busy.bodyText.contains("cpu profiling already in use"), "Go's own message: \(busy.bodyText)")
-            #expect(busy.header("X-Go-Pprof") == "1", "Go's own header")
+            #expect(busy.header("X-Go-Pprof") == "1", "go tool pprof prints the body")
+        }
+    }
+
+    @Test("traces keep join-or-queue with CPU profile slices on: a second trace waits for the running one, then runs")
+    func tracesQueue() async throws {
+        try await ProxyEnvironment.withLocalProxy(proxyArguments: ["--capture-queue-timeout=5m", "-v=4"], auditLog: true) { environment in
+            func trace(seconds: Int) async throws -> CurlResponse {
+                try await Curl.perform(CurlRequest(
+                    url: environment.proxy.baseURL + "/debug/pprof/trace?seconds=\(seconds)", bearerToken: TestUsers.alice.token,
+                    headers: ["Pprof-Capture-Progress: 1"], maxTime: .seconds(90)))
+            }
+            let holder = Task { try await trace(seconds: 60) }
+            _ = try await environment.upstream.waitForRequest("the long trace", timeout: .seconds(10)) { $0.rawQuery == "seconds=60" }
+            async let queued = trace(seconds: 1)
+            try await environment.proxy.process.waitForLine(containing: "capture waiting", in: .stderr, timeout: .seconds(10))
+            holder.cancel()
+            let response = try await queued
+            #expect(response.status == 200, "\(response.summary)")
+            #expect(response.interimValues("pprof-capture").first == "queued; position=1")
+            let audit = try await environment.waitForAuditLines(count: 2)
+            let queuedLine = try #require(audit.first { $0["parameters"] as? [String: String] == ["seconds": "1"] })
+            #expect(queuedLine["capture"] as? String == "queued")
         }
     }
 }

@@ -124,7 +124,9 @@ struct KubectlPprofTests {
                 }
                 defer { holder.cancel() }
                 // Alice's one capture: her next is refused at once, whatever the machine's load.
-                _ = try await environment.upstream.waitForRequest("alice's long profile", timeout: .seconds(10)) { $0.rawQuery == "seconds=60" }
+                _ = try await environment.upstream.waitForRequest("alice's long profile (its first slice)", timeout: .seconds(10)) {
+                    $0.path == "/debug/pprof/profile"
+                }
                 let arguments = ["cpu", "--url", environment.proxy.baseURL, "--insecure-skip-tls-verify", "--kubeconfig", kubeconfig, "--seconds", "1"]
                 let refused = try await plugin.run(arguments + ["-o", "refused.pb.gz"])
                 #expect(refused.exitStatus == 1, "\(refused.output)")

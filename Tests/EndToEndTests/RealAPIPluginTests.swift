@@ -108,15 +108,15 @@ struct RealAPIPluginTests {
                     "go", arguments: ["tool", "pprof", "-top", workspace.path(file)], timeout: .seconds(60))
                 #expect(top.exitStatus == 0 && top.output.contains("Type: cpu"), "\(top.output)")
                 // Off a terminal: a line when the capture starts, one every 2 s, then the saved file.
-                #expect(run.stderr.first == "pod/controller-manager-a cpu: running 0s / 3s, 0 B", "\(run.stderr)")
-                #expect(run.stderr.contains { $0.hasPrefix("pod/controller-manager-a cpu: running 2s / 3s") }, "\(run.stderr)")
+                #expect(run.stderr.first == "pod/controller-manager-a cpu: running 0s / 3s, 0 of 3 slices merged, 0 B", "\(run.stderr)")
+                #expect(run.stderr.contains { $0.hasPrefix("pod/controller-manager-a cpu: running 2s / 3s, ") }, "\(run.stderr)")
                 #expect(run.stderr.last?.hasPrefix("pod/controller-manager-a: saved cpu profile to \(file) (") == true, "\(run.stderr)")
                 #expect(plugin.portForwards() == ["--namespace plugin-exec port-forward pod/controller-manager-a :8443"], "kubectl reads KUBECONFIG as the plugin did")
                 #expect(Self.execRuns(workspace) == 1)
                 let info = try String(contentsOfFile: workspace.path("plugin-info"), encoding: .utf8)
                 #expect(info.contains(#""apiVersion":"client.authentication.k8s.io/v1""#) && info.contains(#""interactive":false"#), "\(info)")
                 let captures = try await proxy.upstream.requests().filter { $0.path == "/debug/pprof/profile" }
-                #expect(captures.map(\.rawQuery) == ["seconds=3"])
+                #expect(captures.map(\.rawQuery) == ["seconds=1", "seconds=1", "seconds=1"], "three one-second slices")
                 #expect(!run.output.contains(token) && !plugin.portForwards().joined().contains(token), "the token is never printed nor passed as an argument")
             }
         }
@@ -250,13 +250,13 @@ struct RealAPIPluginTests {
         }
     }
 
-    @Test("while another capture runs, the line says the CPU profile is queued, then running; then it is saved")
+    @Test("without CPU profile slices, while another capture runs, the line says the CPU profile is queued, then running; then it is saved")
     func queued() async throws {
         try await Self.withTokenUser(namespace: "plugin-queued", person: "person", reader: true, objects: { try await $0.createPod("controller-manager-a") }) { user in
             let (api, cluster, token, plugin, kubeconfig, ca, tls) = (user.api, user.cluster, user.token, user.plugin, user.kubeconfig, user.ca, user.tls)
             try await RealAPIProxy.run(
                 api: api, serviceAccount: "proxy", namespace: cluster.namespace,
-                arguments: RealAPIProxy.loopback(tls + ["--capture-queue-timeout=5m"]), secrets: [token]
+                arguments: RealAPIProxy.loopback(tls + ["--cpu-profile-slices=false", "--capture-queue-timeout=5m"]), secrets: [token]
             ) { proxy in
                 try plugin.forward(pod: "controller-manager-a", to: proxy.proxy.port)
                 let holder = Task {

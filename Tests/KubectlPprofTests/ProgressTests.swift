@@ -28,6 +28,20 @@ struct ProgressTests {
         #expect(joined.line(at: 3.2) == "pod/b cpu: joined an identical capture 3s / 10s, 0 B")
     }
 
+    @Test("a CPU profile merged from the proxy's slices: running from the first word, slices merged as they come, one stage")
+    func sliced() {
+        var progress = FetchProgress(label: "pod/a cpu", expectedSeconds: 10)
+        var changed = progress.apply(.capture(.sliced(done: 0, of: 10)), at: 0.2)
+        #expect(changed)
+        #expect(progress.line(at: 0.3) == "pod/a cpu: running 0s / 10s, 0 of 10 slices merged, 0 B")
+        changed = progress.apply(.capture(.sliced(done: 4, of: 10)), at: 5.3)
+        #expect(!changed, "a slice merged is not a new stage")
+        #expect(progress.line(at: 5.5) == "pod/a cpu: running 5s / 10s, 4 of 10 slices merged, 0 B")
+        changed = progress.apply(.answered(status: 200), at: 11.4)
+        #expect(changed)
+        #expect(progress.line(at: 11.5) == "pod/a cpu: receiving 11s / 10s, 0 B")
+    }
+
     @Test("sizes", arguments: [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (12_595, "12.3 KiB"), (5 << 20, "5.0 MiB"), (3 << 30, "3.0 GiB")])
     func sizes(bytes: Int, text: String) {
         #expect(FetchProgress.size(bytes) == text)

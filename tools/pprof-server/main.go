@@ -6,6 +6,9 @@
 //
 //	GET  /control/requests  JSON array of recorded requests, in arrival order
 //	POST /control/reset     forget all recorded requests
+//	POST /control/cpu-profile?answer=garbage
+//	                        from now on /debug/pprof/profile answers 200 with bytes that are not
+//	                        a profile, at once (answer=real: net/http/pprof's again)
 //
 // Extra test endpoints, recorded like the others:
 //
@@ -499,6 +502,37 @@ var spinSink int
 // capturing counts the CPU profiles and traces running now; the background load burns CPU only then.
 var capturing int32
 
+// garbageCPUProfiles is 1 while /debug/pprof/profile answers with bytes that are not a profile.
+var garbageCPUProfiles int32
+
+// cpuProfile is net/http/pprof's Profile, or garbage while /control/cpu-profile says so.
+func cpuProfile(w http.ResponseWriter, r *http.Request) {
+	if atomic.LoadInt32(&garbageCPUProfiles) == 1 {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write([]byte("\x1f\x8b not a profile at all"))
+		return
+	}
+	pprof.Profile(w, r)
+}
+
+// serveCPUProfileAnswer switches /debug/pprof/profile between real profiles and garbage.
+func serveCPUProfileAnswer(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "use POST", http.StatusMethodNotAllowed)
+		return
+	}
+	switch r.URL.Query().Get("answer") {
+	case "garbage":
+		atomic.StoreInt32(&garbageCPUProfiles, 1)
+	case "real":
+		atomic.StoreInt32(&garbageCPUProfiles, 0)
+	default:
+		http.Error(w, "answer=garbage or answer=real", http.StatusBadRequest)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // whileCapturing marks handler's requests as captures for backgroundLoad.
 func whileCapturing(handler http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -580,7 +614,7 @@ func routes(rec *recorder) *http.ServeMux {
 	// The registration controller-runtime's PprofBindAddress uses.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", whileCapturing(pprof.Profile))
+	mux.HandleFunc("/debug/pprof/profile", whileCapturing(cpuProfile))
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", whileCapturing(pprof.Trace))
 	mux.HandleFunc("/debug/pprof/stream", serveStream)
@@ -590,6 +624,7 @@ func routes(rec *recorder) *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/slow-head", serveSlowHead)
 	mux.HandleFunc("/control/requests", rec.serveRequests)
 	mux.HandleFunc("/control/reset", rec.serveReset)
+	mux.HandleFunc("/control/cpu-profile", serveCPUProfileAnswer)
 	return mux
 }
 

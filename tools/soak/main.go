@@ -4,13 +4,18 @@
 // tools/fake-apiserver with the auth caches at their defaults (so they expire and the API is asked
 // again during the run). Per target, one keep-alive client scrapes the five profile types Parca
 // scrapes by default every -interval; every response must be 200 with a non-empty gzip body.
-// Every -sample it records each proxy's VmRSS and open descriptors. At the end it prints a
-// markdown table and a verdict (PASS: no errors, RSS and descriptors flat after the warm-up), and
-// writes the run as JSON. scripts/soak builds everything and runs it; see tools/README.md.
+// With -person-every, a person (a user of their own, on a connection of their own) also takes a
+// long CPU profile from every target now and then. Every -sample it records each proxy's VmRSS
+// and open descriptors; between the warm-up's end and the load's end it measures the CPU time of
+// every upstream and proxy, and at the end it reads each proxy's CPU profile slice metrics. It
+// prints a markdown table and a verdict (PASS: no errors, RSS and descriptors flat after the
+// warm-up), and writes the run as JSON. scripts/soak builds everything and runs it; see
+// tools/README.md.
 package main
 
 import (
 	"crypto/x509"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
@@ -27,26 +32,50 @@ import (
 	"pprof-rbac-proxy/tools/internal/harness"
 )
 
+// config is the command line.
 type config struct {
-	proxyBin   string
-	toolsDir   string
-	repoDir    string
-	workDir    string
-	jsonPath   string
-	targets    int
-	interval   time.Duration
-	cpuSeconds int
-	http1      bool
-	duration   time.Duration
-	warmup     time.Duration
-	sample     time.Duration
-	timeout    time.Duration
-	checkOnly  bool
+	proxyBin      string
+	toolsDir      string
+	repoDir       string
+	workDir       string
+	jsonPath      string
+	targets       int
+	interval      time.Duration
+	cpuSeconds    int
+	http1         bool
+	duration      time.Duration
+	warmup        time.Duration
+	sample        time.Duration
+	timeout       time.Duration
+	personEvery   time.Duration // 0: no person
+	personSeconds int
+	personTimeout time.Duration // personSeconds + personTimeoutSlack
+	proxyFlags    flagList
+	checkOnly     bool
 }
+
+// flagList is a repeatable string flag.
+type flagList []string
+
+// String is the flag's value as the help shows it.
+func (l *flagList) String() string { return strings.Join(*l, " ") }
+
+// Set appends one occurrence.
+func (l *flagList) Set(value string) error {
+	if !strings.HasPrefix(value, "-") {
+		return fmt.Errorf("%q is not a flag (give it as -proxy-flag=--name=value)", value)
+	}
+	*l = append(*l, value)
+	return nil
+}
+
+// timeoutSlack is what a request's default timeout adds to its profile's seconds.
+const timeoutSlack = 20 * time.Second
 
 // minAfterWarmup is how many samples the flatness rule needs after the warm-up (two per third).
 const minAfterWarmup = 6
 
+// usageError says what is wrong with the command line and exits 2.
 func usageError(format string, args ...interface{}) {
 	fmt.Fprintf(os.Stderr, "soak: "+format+"\n", args...)
 	os.Exit(2)
@@ -55,6 +84,8 @@ func usageError(format string, args ...interface{}) {
 // exitHelpChecked is the exit status of -check-flags -h: the help was printed, nothing is to run.
 const exitHelpChecked = 3
 
+// parseFlags reads and checks the command line (exiting 2 if it is wrong, 0 after -h, and 0 or 3
+// after -check-flags) and fills in the defaults that depend on other flags.
 func parseFlags() config {
 	var cfg config
 	flag.CommandLine.Init("soak", flag.ContinueOnError)
@@ -71,7 +102,10 @@ func parseFlags() config {
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Minute, "how long the load runs")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Minute, "the first part of the run, left out of the flatness check (errors still count)")
 	flag.DurationVar(&cfg.sample, "sample", 10*time.Second, "how often RSS, descriptors, requests and errors are recorded")
-	flag.DurationVar(&cfg.timeout, "timeout", 0, "timeout of one request, response body included (0: cpu-seconds + 20s)")
+	flag.DurationVar(&cfg.timeout, "timeout", 0, "timeout of one scrape, from its start to the last byte of its body (0: cpu-seconds + 20s; Parca-like: -interval 15s -timeout 13s)")
+	flag.DurationVar(&cfg.personEvery, "person-every", 0, "a person also takes a CPU profile from every target this often, on a new HTTP/1.1 connection each time as go tool pprof does, as a user of their own (0: no person)")
+	flag.IntVar(&cfg.personSeconds, "person-seconds", 30, "seconds of the person's CPU profiles (their timeout: these + 20s)")
+	flag.Var(&cfg.proxyFlags, "proxy-flag", "an extra flag for every proxy, repeatable, e.g. -proxy-flag=--cpu-profile-slices=false (the comparison run)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: soak [flags]  (normally through scripts/soak)\n")
 		flag.PrintDefaults()
@@ -101,14 +135,21 @@ func parseFlags() config {
 		usageError("-warmup must not be negative")
 	case cfg.timeout < 0:
 		usageError("-timeout must not be negative")
+	case cfg.timeout != 0 && cfg.timeout <= time.Duration(cfg.cpuSeconds)*time.Second:
+		usageError("-timeout %v is not longer than the %d s CPU profile: every CPU scrape would time out", cfg.timeout, cfg.cpuSeconds)
+	case cfg.personEvery < 0:
+		usageError("-person-every must not be negative")
+	case cfg.personSeconds < 1:
+		usageError("-person-seconds must be at least 1")
 	}
 	if samplesAfterWarmup(cfg) < minAfterWarmup {
 		usageError("-duration %v with -warmup %v and -sample %v leaves fewer than %d samples after the warm-up, which the flatness check needs",
 			cfg.duration, cfg.warmup, cfg.sample, minAfterWarmup)
 	}
 	if cfg.timeout == 0 {
-		cfg.timeout = time.Duration(cfg.cpuSeconds)*time.Second + 20*time.Second
+		cfg.timeout = time.Duration(cfg.cpuSeconds)*time.Second + timeoutSlack
 	}
+	cfg.personTimeout = time.Duration(cfg.personSeconds)*time.Second + timeoutSlack
 	if cfg.checkOnly {
 		os.Exit(0)
 	}
@@ -127,6 +168,7 @@ func samplesAfterWarmup(cfg config) int {
 	return int(cfg.duration/cfg.sample-firstAfter) + 1
 }
 
+// absolute is path made absolute (unchanged if that fails).
 func absolute(path string) string {
 	if abs, err := filepath.Abs(path); err == nil {
 		return abs
@@ -137,16 +179,18 @@ func absolute(path string) string {
 // interrupted is set on Ctrl-C: the scrapes then failing as the processes go are not reported.
 var interrupted atomic.Bool
 
+// logf prints one progress line on stderr.
 func logf(format string, args ...interface{}) {
 	fmt.Fprintf(os.Stderr, "soak: "+format+"\n", args...)
 }
 
 // target is one pod: a pprof-server and the proxy in front of it.
 type target struct {
-	name      string // proxy-1 ...
-	upstream  *harness.Proc
-	proxy     *harness.Proc
-	proxyAddr string
+	name        string // proxy-1 ...
+	upstream    *harness.Proc
+	proxy       *harness.Proc
+	proxyAddr   string
+	metricsAddr string // the proxy's /metrics listener (TLS, no authentication)
 }
 
 // soak holds the run's shared state.
@@ -155,8 +199,9 @@ type soak struct {
 	setup  harness.Setup
 	certs  string
 	ca     *x509.CertPool
-	token  string // the scraper's bearer token
-	caller string // the proxies' own token for the fake API server
+	token       string // the scraper's bearer token
+	personToken string // the person's
+	caller      string // the proxies' own token for the fake API server
 
 	apiServer *harness.Proc
 	apiAddr   string
@@ -164,6 +209,7 @@ type soak struct {
 	targets   []*target
 }
 
+// main runs the soak, prints the report, writes the JSON and exits 0 on PASS, 1 on FAIL.
 func main() {
 	cfg := parseFlags()
 	s := &soak{cfg: cfg, setup: harness.Setup{ToolsDir: cfg.toolsDir, WorkDir: cfg.workDir}}
@@ -197,6 +243,7 @@ func main() {
 	}
 }
 
+// run starts everything, checks it, runs the load and judges it.
 func (s *soak) run() (*Report, error) {
 	if err := s.prepare(); err != nil {
 		return nil, err
@@ -220,13 +267,18 @@ func (s *soak) prepare() error {
 		return err
 	}
 	s.token = harness.RandomToken("soak-reader-")
+	s.personToken = harness.RandomToken("soak-person-")
 	s.caller = harness.RandomToken("soak-proxy-")
 	return nil
 }
 
-// start starts the shared fake API server, then each target's pprof-server and proxy.
+// metricsLine is the proxy's log line saying where its /metrics listener is.
+var metricsLine = regexp.MustCompile(`metrics listener serving \S+ on (\S+)`)
+
+// start starts the shared fake API server, then each target's pprof-server and proxy (with a
+// /metrics listener of its own, then the -proxy-flag flags).
 func (s *soak) start() error {
-	users, rules, err := harness.WriteReader(s.cfg.workDir, s.token, "parca", "pprof-readers")
+	users, rules, err := writeReaders(s.cfg.workDir, map[string]string{s.token: "parca", s.personToken: "person"}, "pprof-readers")
 	if err != nil {
 		return err
 	}
@@ -244,16 +296,53 @@ func (s *soak) start() error {
 			return err
 		}
 		argv := harness.ProxyArgv(s.cfg.proxyBin, "127.0.0.1:0", "http://"+upstreamAddr+"/", kubeconfig, s.certs)
+		argv = append(argv, "--metrics-bind-address", "127.0.0.1:0", "--metrics-insecure")
+		argv = append(argv, s.cfg.proxyFlags...)
 		if t.proxy, t.proxyAddr, err = harness.StartListening(t.name, s.setup.LogPath(t.name), argv...); err != nil {
 			return err
 		}
-		logf("%s: https://%s → pprof-server on %s (log: %s)", t.name, t.proxyAddr, upstreamAddr, t.proxy.LogPath)
+		if t.metricsAddr, err = t.proxy.WaitForLine(metricsLine, 30*time.Second); err != nil {
+			return err
+		}
+		logf("%s: https://%s → pprof-server on %s, /metrics on %s (log: %s)", t.name, t.proxyAddr, upstreamAddr, t.metricsAddr, t.proxy.LogPath)
 		s.targets = append(s.targets, t)
 	}
 	return nil
 }
 
-// preflight checks that every proxy answers 200 with the token and 401 without it.
+// writeReaders writes dir/users.json and dir/rules.json for tools/fake-apiserver: each token
+// authenticates its user (uid "uid-USER") in group, and the group may GET /debug/pprof and
+// /debug/pprof/* (harness.WriteReader for several users). It returns the two paths.
+func writeReaders(dir string, users map[string]string, group string) (usersPath, rulesPath string, err error) {
+	type user struct {
+		Username  string   `json:"username"`
+		UID       string   `json:"uid"`
+		Groups    []string `json:"groups"`
+		Audiences []string `json:"audiences"`
+	}
+	byToken := map[string]user{}
+	for token, name := range users {
+		byToken[token] = user{Username: name, UID: "uid-" + name, Groups: []string{group}, Audiences: []string{}}
+	}
+	usersPath, rulesPath = filepath.Join(dir, "users.json"), filepath.Join(dir, "rules.json")
+	rules := []map[string]interface{}{{"group": group, "paths": []string{"/debug/pprof", "/debug/pprof/*"}, "verbs": []string{"get"}}}
+	if err := writeFile(usersPath, byToken, 0o600); err != nil {
+		return "", "", err
+	}
+	return usersPath, rulesPath, writeFile(rulesPath, rules, 0o644)
+}
+
+// writeFile writes value as JSON to path with the given permissions.
+func writeFile(path string, value interface{}, perm os.FileMode) error {
+	data, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), perm)
+}
+
+// preflight checks that every proxy answers 200 with the scraper's and the person's tokens and
+// 401 without one.
 func (s *soak) preflight() error {
 	transport := newTransport(s.ca, !s.cfg.http1)
 	defer transport.CloseIdleConnections()
@@ -263,7 +352,7 @@ func (s *soak) preflight() error {
 		for _, check := range []struct {
 			token string
 			want  int
-		}{{s.token, http.StatusOK}, {"", http.StatusUnauthorized}} {
+		}{{s.token, http.StatusOK}, {s.personToken, http.StatusOK}, {"", http.StatusUnauthorized}} {
 			result := fetch(client, url, check.token)
 			if result.err == nil && result.status != check.want {
 				result.err = fmt.Errorf("status %d, want %d", result.status, check.want)
@@ -280,8 +369,10 @@ func (s *soak) preflight() error {
 	return nil
 }
 
+// versionLine finds the version in `pprof-rbac-proxy --version`'s output.
 var versionLine = regexp.MustCompile(`pprof-rbac-proxy (\S+)`)
 
+// proxyVersion is what the binary's --version says.
 func proxyVersion(binary string) string {
 	out, _ := exec.Command(binary, "--version").CombinedOutput()
 	if m := versionLine.FindSubmatch(out); m != nil {

@@ -65,11 +65,13 @@ type fetchResult struct {
 // maxBody bounds what is read of one response (profiles of pprof-server are kilobytes).
 const maxBody = 64 << 20
 
-// fetch GETs url with the bearer token (none if empty) and reads the whole body.
+// fetch GETs url with the bearer token (none if empty) and reads the whole body, all within the
+// client's Timeout (http.Client's timeout covers the connection, the head and the body's last byte).
 func fetch(client *http.Client, url, token string) fetchResult {
 	return fetchTraced(client, url, token, nil)
 }
 
+// fetchTraced is fetch with an httptrace (nil: none) on the request.
 func fetchTraced(client *http.Client, url, token string, trace *httptrace.ClientTrace) fetchResult {
 	request, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
@@ -136,29 +138,56 @@ func classify(err error) string {
 	return "other"
 }
 
+// personProfile is the CPU profile the person takes.
+func personProfile(seconds int) profileType {
+	return profileType{"person_cpu", fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds)}
+}
+
+// tally counts one kind of request (scrapes, or the person's captures), its failures by reason,
+// and keeps the first failures in detail.
+type tally struct {
+	requests int
+	errors   int
+	reasons  map[string]int
+	first    []ErrorSample
+}
+
+// job is one loop of requests: one profile fetched by one client every `every`, the first at
+// offset after t = 0. A fetch that takes longer than `every` delays the next one, which then
+// starts at once: a job's requests never overlap.
+type job struct {
+	client    *http.Client
+	target    *target
+	profile   profileType
+	token     string
+	every     time.Duration
+	offset    time.Duration
+	wantProto string
+	person    bool // the person's captures, not a scrape
+}
+
 // scraper is the Parca-like client: per target one keep-alive http.Client, and per profile type
-// a loop that scrapes every interval (a scrape that takes longer delays the next one, as in
-// Prometheus and Parca: the next starts at once when its tick has passed, never overlapping).
+// a job that scrapes every interval, as in Prometheus and Parca; with -person-every, per target
+// also the person's job, on a client of its own.
 type scraper struct {
-	cfg        config
-	token      string
-	profiles   []profileType
-	started    time.Time // the load's t = 0
-	stop       chan struct{}
-	wg         sync.WaitGroup
-	transports []*http.Transport
+	cfg         config
+	token       string
+	personToken string
+	profiles    []profileType
+	started     time.Time // the load's t = 0
+	stop        chan struct{}
+	wg          sync.WaitGroup
+	transports  []*http.Transport
 
 	mu          sync.Mutex
-	requests    int
-	errors      int
-	reasons     map[string]int
-	errorList   []ErrorSample
+	scrapes     tally
+	persons     tally
 	byProfile   map[string]*profileStats
 	connections map[string]int  // connections that carried a scrape, per target
 	connSeen    map[string]bool // their local addresses
 }
 
-// ErrorSample is one failed scrape.
+// ErrorSample is one failed scrape or person capture (Profile "person_cpu").
 type ErrorSample struct {
 	AtSeconds float64 `json:"atSeconds"`
 	Target    string  `json:"target"`
@@ -167,9 +196,10 @@ type ErrorSample struct {
 	Detail    string  `json:"detail"`
 }
 
-// maxErrorSamples bounds the failed scrapes kept in detail.
+// maxErrorSamples bounds the failures kept in detail, of each kind.
 const maxErrorSamples = 20
 
+// profileStats is what one profile type's requests did, over every target.
 type profileStats struct {
 	requests  int
 	errors    int
@@ -177,35 +207,61 @@ type profileStats struct {
 	bodyBytes []float64
 }
 
-func newScraper(cfg config, token string) *scraper {
+// newScraper is a scraper that has not started.
+func newScraper(cfg config, token, personToken string) *scraper {
 	return &scraper{
 		cfg:         cfg,
 		token:       token,
+		personToken: personToken,
 		profiles:    parcaProfiles(cfg.cpuSeconds),
 		stop:        make(chan struct{}),
-		reasons:     map[string]int{},
+		scrapes:     tally{reasons: map[string]int{}},
+		persons:     tally{reasons: map[string]int{}},
 		byProfile:   map[string]*profileStats{},
 		connections: map[string]int{},
 		connSeen:    map[string]bool{},
 	}
 }
 
-// start begins scraping every target; target i starts i/N of an interval after t = 0.
+// start begins scraping every target; target i starts i/N of an interval after t = 0, its person
+// (with -person-every) a third of an interval later, so that the first capture arrives while a
+// CPU scrape runs.
 func (s *scraper) start(targets []*target, ca *x509.CertPool) {
 	s.started = time.Now()
+	wantProto := "HTTP/2.0"
+	if s.cfg.http1 {
+		wantProto = "HTTP/1.1"
+	}
 	for i, t := range targets {
 		transport := newTransport(ca, !s.cfg.http1)
 		s.transports = append(s.transports, transport)
 		client := &http.Client{Transport: transport, Timeout: s.cfg.timeout}
 		offset := s.cfg.interval * time.Duration(i) / time.Duration(len(targets))
 		for _, profile := range s.profiles {
-			s.wg.Add(1)
-			go s.loop(client, t, profile, offset)
+			s.run(job{client: client, target: t, profile: profile, token: s.token, every: s.cfg.interval, offset: offset, wantProto: wantProto})
+		}
+		if s.cfg.personEvery > 0 {
+			// As go tool pprof fetches: HTTP/1.1 (its transport sets TLS options, so Go does
+			// not offer h2) on a new connection each time.
+			personTransport := newTransport(ca, false)
+			personTransport.DisableKeepAlives = true
+			s.transports = append(s.transports, personTransport)
+			s.run(job{
+				client: &http.Client{Transport: personTransport, Timeout: s.cfg.personTimeout}, target: t,
+				profile: personProfile(s.cfg.personSeconds), token: s.personToken, every: s.cfg.personEvery,
+				offset: offset + s.cfg.interval/3, wantProto: "HTTP/1.1", person: true,
+			})
 		}
 	}
 }
 
-// finish stops new scrapes and waits for those in flight.
+// run starts j's loop.
+func (s *scraper) run(j job) {
+	s.wg.Add(1)
+	go s.loop(j)
+}
+
+// finish stops new requests and waits for those in flight.
 func (s *scraper) finish() {
 	close(s.stop)
 	s.wg.Wait()
@@ -218,6 +274,7 @@ func (s *scraper) closeConnections() {
 	}
 }
 
+// stopping says whether finish has been called.
 func (s *scraper) stopping() bool {
 	select {
 	case <-s.stop:
@@ -227,19 +284,20 @@ func (s *scraper) stopping() bool {
 	}
 }
 
-func (s *scraper) loop(client *http.Client, t *target, profile profileType, offset time.Duration) {
+// loop fetches j's profile every j.every until finish.
+func (s *scraper) loop(j job) {
 	defer s.wg.Done()
-	first := time.NewTimer(offset)
+	first := time.NewTimer(j.offset)
 	select {
 	case <-s.stop:
 		first.Stop()
 		return
 	case <-first.C:
 	}
-	ticker := time.NewTicker(s.cfg.interval)
+	ticker := time.NewTicker(j.every)
 	defer ticker.Stop()
 	for !s.stopping() {
-		s.scrape(client, t, profile)
+		s.fetchOnce(j)
 		select {
 		case <-s.stop:
 		case <-ticker.C:
@@ -247,57 +305,61 @@ func (s *scraper) loop(client *http.Client, t *target, profile profileType, offs
 	}
 }
 
-func (s *scraper) scrape(client *http.Client, t *target, profile profileType) {
-	trace := &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			local := info.Conn.LocalAddr().String()
-			s.mu.Lock()
-			if !s.connSeen[local] {
-				s.connSeen[local] = true
-				s.connections[t.name]++
-			}
-			s.mu.Unlock()
-		},
+// fetchOnce makes one of j's requests and records it.
+func (s *scraper) fetchOnce(j job) {
+	var trace *httptrace.ClientTrace
+	if !j.person {
+		trace = &httptrace.ClientTrace{
+			GotConn: func(info httptrace.GotConnInfo) {
+				local := info.Conn.LocalAddr().String()
+				s.mu.Lock()
+				if !s.connSeen[local] {
+					s.connSeen[local] = true
+					s.connections[j.target.name]++
+				}
+				s.mu.Unlock()
+			},
+		}
 	}
 	began := time.Now()
-	result := fetchTraced(client, "https://"+t.proxyAddr+profile.Path, s.token, trace)
+	result := fetchTraced(j.client, "https://"+j.target.proxyAddr+j.profile.Path, j.token, trace)
 	elapsed := time.Since(began).Seconds()
-	wantProto := "HTTP/2.0"
-	if s.cfg.http1 {
-		wantProto = "HTTP/1.1"
-	}
-	reason, detail := checkProfile(result, wantProto)
+	reason, detail := checkProfile(result, j.wantProto)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	stats := s.byProfile[profile.Name]
+	stats := s.byProfile[j.profile.Name]
 	if stats == nil {
 		stats = &profileStats{}
-		s.byProfile[profile.Name] = stats
+		s.byProfile[j.profile.Name] = stats
 	}
-	s.requests++
+	counts := &s.scrapes
+	if j.person {
+		counts = &s.persons
+	}
+	counts.requests++
 	stats.requests++
 	stats.seconds = append(stats.seconds, elapsed)
 	if reason == "" {
 		stats.bodyBytes = append(stats.bodyBytes, float64(len(result.body)))
 		return
 	}
-	s.errors++
+	counts.errors++
 	stats.errors++
-	s.reasons[reason]++
-	if len(s.errorList) < maxErrorSamples {
-		s.errorList = append(s.errorList, ErrorSample{
-			AtSeconds: began.Sub(s.started).Seconds(), Target: t.name, Profile: profile.Name, Reason: reason, Detail: detail,
+	counts.reasons[reason]++
+	if len(counts.first) < maxErrorSamples {
+		counts.first = append(counts.first, ErrorSample{
+			AtSeconds: began.Sub(s.started).Seconds(), Target: j.target.name, Profile: j.profile.Name, Reason: reason, Detail: detail,
 		})
 	}
 	if !interrupted.Load() {
-		logf("error: %s %s after %.1fs: %s", t.name, profile.Path, elapsed, detail)
+		logf("error: %s %s after %.1fs: %s", j.target.name, j.profile.Path, elapsed, detail)
 	}
 }
 
-// counts are the totals so far.
-func (s *scraper) counts() (requests, errors int) {
+// counts are the totals so far: scrapes, failed scrapes, person captures, failed person captures.
+func (s *scraper) counts() (requests, errors, persons, personErrors int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.requests, s.errors
+	return s.scrapes.requests, s.scrapes.errors, s.persons.requests, s.persons.errors
 }

@@ -64,7 +64,8 @@ package struct FetchProgress: Sendable, Equatable {
         return stage != before
     }
 
-    /// The line at `elapsed` seconds: `pod/a cpu: running 12s / 30s, 0 B`.
+    /// The line at `elapsed` seconds: `pod/a cpu: running 12s / 30s, 0 B`, or for a sliced capture
+    /// `pod/a cpu: running 12s / 30s, 11 of 30 slices merged, 0 B`.
     package func line(at elapsed: Double) -> String {
         let state: String
         switch stage {
@@ -76,18 +77,16 @@ package struct FetchProgress: Sendable, Equatable {
             let name =
                 switch stage {
                 case .joined: "joined an identical capture"
-                case .sliced: "running in slices"
-                case .running: "running"
+                case .running, .sliced: "running"
                 default: "receiving"
                 }
             let since = elapsed - (captureStartedAt ?? 0)
-            state =
-                (expectedSeconds.map { "\(name) \(Self.seconds(since)) / \($0)s" } ?? "\(name) \(Self.seconds(since))")
-                + (stage == .sliced ? slicesNeeded.map { " (\(slicesMerged) of \($0) slices merged)" } ?? "" : "")
+            state = expectedSeconds.map { "\(name) \(Self.seconds(since)) / \($0)s" } ?? "\(name) \(Self.seconds(since))"
         case .answered(let status):
             state = "answered \(status)"
         }
-        return "\(label): \(state), \(Self.size(bytes))"
+        let slices = stage == .sliced ? slicesNeeded.map { ", \(slicesMerged) of \($0) slices merged" } ?? "" : ""
+        return "\(label): \(state)\(slices), \(Self.size(bytes))"
     }
 
     /// Whole seconds, as `12s`.

@@ -28,14 +28,28 @@ struct PprofServer: TestResource {
         }
     }
 
-    /// Every request received so far, in arrival order.
-    func requests() async throws -> [UpstreamRequest] {
-        var control = CurlRequest(url: upstreamURL + "control/requests")
+    /// A request to one of the server's control endpoints, with its client certificate if it needs one.
+    private func control(_ path: String, method: String? = nil) -> CurlRequest {
+        var control = CurlRequest(url: upstreamURL + path, method: method)
         if let tls {
             control.caCertificate = tls.certificateAuthority
             control.clientCertificate = IssuedCertificate(certificate: tls.clientCertificate, privateKey: tls.clientKey)
         }
-        let response = try await Curl.perform(control)
+        return control
+    }
+
+    /// From now on `/debug/pprof/profile` answers 200 with bytes that are not a profile (`garbage`),
+    /// or real profiles again.
+    func answerCPUProfiles(withGarbage garbage: Bool) async throws {
+        let response = try await Curl.perform(control("control/cpu-profile?answer=\(garbage ? "garbage" : "real")", method: "POST"))
+        guard response.status == 204 else {
+            throw EndToEndError("pprof-server /control/cpu-profile: \(response.summary)")
+        }
+    }
+
+    /// Every request received so far, in arrival order.
+    func requests() async throws -> [UpstreamRequest] {
+        let response = try await Curl.perform(control("control/requests"))
         guard response.status == 200 else {
             throw EndToEndError("pprof-server /control/requests: \(response.summary)")
         }

@@ -1,14 +1,13 @@
 import Foundation
-import TestProcesses
 
 /// Runs `go tool pprof` (Go's own reader and merger of profiles) for the tests to compare with.
-enum GoPprof {
-    struct Failed: Error, CustomStringConvertible {
-        var description: String
+public enum GoPprof {
+    public struct Failed: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// `go tool pprof ARGUMENTS`, its standard output as bytes; throws with its output when it fails.
-    static func run(_ arguments: [String]) async throws -> Data {
+    public static func run(_ arguments: [String]) async throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["go", "tool", "pprof"] + arguments
@@ -27,7 +26,7 @@ enum GoPprof {
     }
 
     /// `go tool pprof -top`'s "Total samples = …" of `file`.
-    static func totalSamples(_ file: String) async throws -> String {
+    public static func totalSamples(_ file: String) async throws -> String {
         let top = String(decoding: try await run(["-top", file]), as: UTF8.self)
         guard let line = top.split(separator: "\n").first(where: { $0.contains("Total samples = ") }) else {
             throw Failed(description: "no total in go tool pprof -top of \(file):\n\(top)")
