@@ -116,6 +116,7 @@ let package = Package(
             name: "PprofRBACProxyTests",
             dependencies: [
                 "PprofRBACProxy",
+                "PprofProfile",
                 "RequestPolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -120,4 +120,17 @@ struct AuditRecordTests {
             #expect(fields["captureWaitSeconds"] == nil)
         }
     }
+
+    @Test("a sliced CPU profile names the slices it was merged from and the largest gap between them")
+    func sliced() throws {
+        var record = record()
+        record.capture = .sliced(7...16, largestGap: .microseconds(2250))
+        let fields = try fields(record)
+        #expect(fields["capture"] as? String == "sliced")
+        #expect(fields["captureSlices"] as? [String: Int] == ["first": 7, "last": 16, "count": 10])
+        #expect(fields["captureLargestGapSeconds"] as? Double == 0.00225)
+        #expect(fields["captureWaitSeconds"] == nil)
+        record.capture = .started
+        #expect(try self.fields(record)["captureSlices"] == nil)
+    }
 }

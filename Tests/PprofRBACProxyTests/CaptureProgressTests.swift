@@ -9,6 +9,7 @@ struct CaptureProgressTests {
     func roundTrip() {
         let states: [CaptureProgress] = [
             .queued(position: 1), .queued(position: 12), .started(waited: nil), .started(waited: .milliseconds(4_200)), .joined,
+            .sliced(done: 0, of: 10), .sliced(done: 10, of: 10),
         ]
         for state in states {
             #expect(CaptureProgress(fieldValue: state.fieldValue) == state, "\(state.fieldValue)")
@@ -21,6 +22,7 @@ struct CaptureProgressTests {
         (.started(waited: .milliseconds(4_249)), "started; waited=4.2"),
         (.started(waited: .milliseconds(950)), "started; waited=1.0"),
         (.joined, "joined"),
+        (.sliced(done: 3, of: 30), "sliced; done=3; slices=30"),
     ])
     func written(state: CaptureProgress, text: String) {
         #expect(state.fieldValue == text)
@@ -28,6 +30,7 @@ struct CaptureProgressTests {
 
     @Test("unknown or broken values are ignored, not guessed at", arguments: [
         "", "finished", "queued", "queued; position=0", "queued; position=x", "QUEUED; position=1",
+        "sliced", "sliced; done=3", "sliced; done=11; slices=10", "sliced; done=-1; slices=10", "sliced; done=0; slices=0",
     ])
     func ignored(text: String) {
         #expect(CaptureProgress(fieldValue: text) == nil)

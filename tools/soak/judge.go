@@ -21,12 +21,12 @@ const (
 	fdSlack           = 2
 )
 
+// ruleText is the verdict's rule, printed with it.
 const ruleText = "after the warm-up, the samples taken while the load ran are split into thirds; for every proxy, " +
 	"the median RSS of the last third may exceed the median of the first third by at most 10 % or 2 MiB, whichever is larger, " +
 	"and the most descriptors open in the last third may exceed the most in the first third by at most 2; " +
-	"and no scrape may fail (status other than 200, empty body, not a complete gzip stream, other protocol than asked for, transport error) " +
-	"and no process may exit."
-
+	"and no scrape and no person capture may fail (status other than 200, empty body, not a complete gzip stream, other protocol than asked for, " +
+	"transport error, the whole response not within its timeout) and no process may exit. CPU time and slice figures are reported, not judged."
 
 // judge marks the samples' phases, checks every proxy's flatness and decides.
 func (r *Report) judge() {
@@ -108,14 +108,16 @@ func (r *Report) judge() {
 		}
 	}
 	if r.Errors > 0 {
-		var reasons []string
-		for _, reason := range sortedByCount(r.ErrorReasons) {
-			reasons = append(reasons, fmt.Sprintf("%d × %s", r.ErrorReasons[reason], reason))
-		}
-		r.Failures = append(r.Failures, fmt.Sprintf("%d of %d scrapes failed: %s", r.Errors, r.Requests, strings.Join(reasons, ", ")))
+		r.Failures = append(r.Failures, fmt.Sprintf("%d of %d scrapes failed: %s", r.Errors, r.Requests, countsText(r.ErrorReasons)))
 	}
 	if r.Requests == 0 {
 		r.Failures = append(r.Failures, "no scrape finished")
+	}
+	if r.PersonErrors > 0 {
+		r.Failures = append(r.Failures, fmt.Sprintf("%d of %d person captures failed: %s", r.PersonErrors, r.PersonCaptures, countsText(r.PersonErrorReasons)))
+	}
+	if r.person && r.PersonCaptures == 0 {
+		r.Failures = append(r.Failures, "no person capture finished")
 	}
 	for _, exit := range r.Exited {
 		r.Failures = append(r.Failures, strings.SplitN(exit, "\n", 2)[0])
@@ -136,6 +138,7 @@ func checkFlat(v *ProxyVerdict, firstRSS, lastRSS []int64, firstFDs, lastFDs []i
 	v.FDsFlat = v.FDsLastMax <= v.FDsFirstMax+fdSlack
 }
 
+// median is the middle value (the mean of the two middle ones; 0 for none).
 func median(values []float64) float64 {
 	if len(values) == 0 {
 		return 0
@@ -149,6 +152,7 @@ func median(values []float64) float64 {
 	return sorted[n/2]
 }
 
+// medianInt is median for integers.
 func medianInt(values []int64) int64 {
 	floats := make([]float64, len(values))
 	for i, v := range values {
@@ -157,6 +161,7 @@ func medianInt(values []int64) int64 {
 	return int64(median(floats))
 }
 
+// maxOf is the largest value (0 for none).
 func maxOf(values []float64) float64 {
 	var m float64
 	for _, v := range values {
@@ -167,6 +172,7 @@ func maxOf(values []float64) float64 {
 	return m
 }
 
+// maxInt is the largest value (0 for none).
 func maxInt(values []int) int {
 	m := 0
 	for _, v := range values {
@@ -177,6 +183,16 @@ func maxInt(values []int) int {
 	return m
 }
 
+// countsText is "3 × timeout, 1 × status 429", the most frequent first.
+func countsText(counts map[string]int) string {
+	var parts []string
+	for _, key := range sortedByCount(counts) {
+		parts = append(parts, fmt.Sprintf("%d × %s", counts[key], key))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// sortedByCount is the keys, the largest count first (ties by name).
 func sortedByCount(counts map[string]int) []string {
 	var keys []string
 	for key := range counts {
@@ -190,5 +206,3 @@ func sortedByCount(counts map[string]int) []string {
 	})
 	return keys
 }
-
-// clock is m:ss.

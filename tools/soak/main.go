@@ -195,10 +195,10 @@ type target struct {
 
 // soak holds the run's shared state.
 type soak struct {
-	cfg    config
-	setup  harness.Setup
-	certs  string
-	ca     *x509.CertPool
+	cfg         config
+	setup       harness.Setup
+	certs       string
+	ca          *x509.CertPool
 	token       string // the scraper's bearer token
 	personToken string // the person's
 	caller      string // the proxies' own token for the fake API server

@@ -118,6 +118,9 @@ extension HTTPServerResponsePart {
         if case .body(.byteBuffer(let buffer)) = self { String(buffer: buffer) } else { nil }
     }
     var isEnd: Bool { if case .end = self { true } else { false } }
+    var bodyBytes: [UInt8]? {
+        if case .body(.byteBuffer(let buffer)) = self { Array(buffer.readableBytesView) } else { nil }
+    }
 }
 
 extension NIOAsyncTestingChannel {
