@@ -75,7 +75,8 @@ struct AuditingTests {
             #expect(origin(aborted["authentication"]) == "token-review cached=true")
             #expect(aborted["status"] == nil, "Go sends the CPU profile's head only when the capture is done")
             #expect(aborted["outcome"] as? String == "aborted")
-            #expect(aborted["capture"] as? String == "started")
+            #expect(aborted["capture"] as? String == "sliced")
+            #expect((aborted["captureSlices"] as? [String: Int])?["count"] == 5)
         }
     }
 

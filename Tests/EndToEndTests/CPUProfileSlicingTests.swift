@@ -123,4 +123,27 @@ struct CPUProfileSlicingTests {
             #expect(served.isGzip)
         }
     }
+
+    @Test("a client that gives up: the slice running ends, no other follows, and the next request starts the slices again", arguments: HTTPVersion.allCases)
+    func clientLeaves(version: HTTPVersion) async throws {
+        try await ProxyEnvironment.withLocalProxy(auditLog: true) { environment in
+            let leaving = Task { try await Self.profile(environment, seconds: 20, version: version) }
+            try await eventually("the second slice", timeout: .seconds(10)) {
+                try await Self.slices(environment).count >= 2 ? true : nil
+            }
+            leaving.cancel()
+            // Slicing back to back, a slice is always running; stopped, none is.
+            let taken = try await eventually("the slices to stop", timeout: .seconds(10)) {
+                let slices = try await Self.slices(environment)
+                return slices.contains { $0.ended == "running" } ? nil : slices.count
+            }
+            let next = try await Self.profile(environment, seconds: 1, version: version)
+            #expect(next.status == 200, "\(next.summary)")
+            #expect(try await Self.slices(environment).count == taken + 1, "one more slice, for the next request only")
+            let audit = try await environment.waitForAuditLines(count: 2)
+            #expect(audit.first?["outcome"] as? String == "aborted")
+            let nextSlices = try #require(audit.last.flatMap(Self.slices(in:)))
+            #expect(nextSlices.first == taken + 1 && nextSlices.count == 1, "\(nextSlices)")
+        }
+    }
 }

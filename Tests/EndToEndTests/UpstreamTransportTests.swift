@@ -105,24 +105,24 @@ struct UpstreamTransportTests {
         }
     }
 
-    @Test("--upstream-force-h2c: a client that gives up releases the upstream CPU profiler at once", arguments: HTTPVersion.allCases)
+    @Test("--upstream-force-h2c, without CPU profile slices: a client that gives up releases the upstream CPU profiler at once", arguments: HTTPVersion.allCases)
     func h2cClientAbort(version: HTTPVersion) async throws {
         try await using(try TestWorkspace()) { workspace in
             try await Self.withLocalProxy(
                 in: workspace, upstream: try await PprofServer.start(arguments: ["-h2c"]),
-                proxyArguments: ["--upstream-force-h2c"]
+                proxyArguments: ["--upstream-force-h2c", CaptureTests.withoutSlices]
             ) { environment in
                 try await ClientAbortCheck.expectProfilerReleased(in: environment, version: version, upstreamProto: "HTTP/2.0")
             }
         }
     }
 
-    @Test("--upstream-force-h2c: a client's HTTP/2 stream reset resets only the upstream stream, not the h2c connection")
+    @Test("--upstream-force-h2c, without CPU profile slices: a client's HTTP/2 stream reset resets only the upstream stream, not the h2c connection")
     func h2cStreamReset() async throws {
         try await using(try TestWorkspace()) { workspace in
             try await Self.withLocalProxy(
                 in: workspace, upstream: try await PprofServer.start(arguments: ["-h2c"]),
-                proxyArguments: ["--upstream-force-h2c"]
+                proxyArguments: ["--upstream-force-h2c", CaptureTests.withoutSlices]
             ) { environment in
                 try await StreamResetCheck.expectProfilerReleased(in: environment)
                 // Both requests came over one client connection, so one event loop and one h2c connection.

@@ -101,6 +101,7 @@ struct ProxyCommandLineTests {
         FlagCase("token-auth-file", "--token-auth-file=tokens.csv") { $0.tokenAuthFilePath == "tokens.csv" },
         FlagCase("verb-mapping", "--verb-mapping=kube-rbac-proxy") { $0.verbMapping == .kubeRBACProxy },
         FlagCase("max-capture-seconds", "--max-capture-seconds=60") { $0.maxCaptureSeconds == 60 },
+        FlagCase("cpu-profile-slices", "--cpu-profile-slices=false") { !$0.cpuProfileSlices },
         FlagCase("capture-join-window", "--capture-join-window=500ms") { $0.captureJoinWindow == .milliseconds(500) },
         FlagCase("capture-queue-timeout", "--capture-queue-timeout 2m") { $0.captureQueueTimeout == .seconds(120) },
         FlagCase("capture-queue-size", "--capture-queue-size=0") { $0.captureQueueSize == 0 },

@@ -158,10 +158,11 @@ func (r *Report) writeProfiles(b *strings.Builder) {
 // writeUsage is the table of CPU time and slice figures per target.
 func (r *Report) writeUsage(b *strings.Builder) {
 	fmt.Fprintf(b, "\nCPU time over the %s from the first sample after the warm-up to the load's end (%s); "+
-		"CPU profile slices over the whole run, from each proxy's /metrics (— : none, e.g. with --cpu-profile-slices=false).\n\n",
-		human(r.CPUWindowSeconds), r.CPUSource)
-	b.WriteString("| target | upstream CPU s (per min) | proxy CPU s (per min) | slices ok | slices failed | gaps | mean gap | max gap |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		"CPU profile slices over the whole run, from each proxy's /metrics (— : none, e.g. with --cpu-profile-slices=false); "+
+		"the proxy counts the pause between two runs of slicing (no request waiting) as a gap too: those are the gaps > 1 s, and they weigh on the mean.\n\n",
+		human(math.Round(r.CPUWindowSeconds*10)/10), r.CPUSource)
+	b.WriteString("| target | upstream CPU s (per min) | proxy CPU s (per min) | slices ok | slices failed | gaps ≤ 1 s | their max | gaps > 1 s | mean gap (all) |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var upstreams, proxies float64
 	for _, u := range r.Usage {
 		cpu := fmt.Sprintf("%.2f (%.3f) | %.2f (%.3f)", u.UpstreamCPUSeconds, u.UpstreamCPUPerMinute, u.ProxyCPUSeconds, u.ProxyCPUPerMinute)
@@ -172,22 +173,25 @@ func (r *Report) writeUsage(b *strings.Builder) {
 		proxies += u.ProxyCPUSeconds
 		fmt.Fprintf(b, "| %s | %s | %s |\n", u.Name, cpu, u.Slices.cells())
 	}
-	fmt.Fprintf(b, "| all | %.2f (%.3f) | %.2f (%.3f) | | | | | |\n", upstreams, r.UpstreamsCPUPerMinute, proxies, r.ProxiesCPUPerMinute)
+	fmt.Fprintf(b, "| all | %.2f (%.3f) | %.2f (%.3f) | | | | | | |\n", upstreams, r.UpstreamsCPUPerMinute, proxies, r.ProxiesCPUPerMinute)
 }
 
 // cells is the slice columns of the usage table.
 func (f SliceFigures) cells() string {
 	switch {
 	case f.Error != "":
-		return fmt.Sprintf("unread: %s | | | |", strings.ReplaceAll(f.Error, "|", "/"))
+		return fmt.Sprintf("unread: %s | | | | |", strings.ReplaceAll(f.Error, "|", "/"))
 	case !f.Found:
-		return "— | — | — | — | —"
+		return "— | — | — | — | — | —"
 	}
-	mean := "—"
+	mean, shortMax := "—", "—"
 	if f.Gaps > 0 {
 		mean = time.Duration(f.MeanGapSeconds * float64(time.Second)).Round(time.Microsecond).String()
 	}
-	return fmt.Sprintf("%d | %d | %d | %s | %s", f.OK, f.Failed, f.Gaps, mean, f.maxGapText())
+	if f.ShortGapsAtMost != "" {
+		shortMax = "≤ " + secondsText(f.ShortGapsAtMost)
+	}
+	return fmt.Sprintf("%d | %d | %d | %s | %d | %s", f.OK, f.Failed, f.ShortGaps, shortMax, f.LongGaps, mean)
 }
 
 // writeVerdict lists the first failures, the verdict and the rule.

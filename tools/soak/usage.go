@@ -80,18 +80,22 @@ func cpuUsage(names []string, start, end cpuReading, exited []bool) []TargetUsag
 	return usage
 }
 
-// SliceFigures are one proxy's CPU profile slice metrics at the end of the run.
+// SliceFigures are one proxy's CPU profile slice metrics at the end of the run. The proxy also
+// counts the pause between two runs of slicing (when no request was waiting) as a gap, so the
+// gaps above the histogram's largest finite bound (1 s) are told apart from the others.
 type SliceFigures struct {
 	Found          bool    `json:"found"` // the proxy exports them
 	Error          string  `json:"error,omitempty"`
 	OK             int64   `json:"ok"`
 	Failed         int64   `json:"failed"`
-	Gaps           int64   `json:"gaps"` // between two consecutive slices
-	MeanGapSeconds float64 `json:"meanGapSeconds"`
-	// MaxGapAtMost is the `le` of the lowest histogram bucket holding every gap, in seconds
-	// ("+Inf": some gap was longer than the largest bound; "": no gap).
-	MaxGapAtMost string `json:"maxGapAtMost"`
-	largestBound string // the largest finite bucket bound, for "> 1s"
+	Gaps           int64   `json:"gaps"`           // between two consecutive slices
+	MeanGapSeconds float64 `json:"meanGapSeconds"` // over every gap
+	LargestBound   string  `json:"largestBoundSeconds"`
+	ShortGaps      int64   `json:"shortGaps"` // at most LargestBound
+	LongGaps       int64   `json:"longGaps"`  // above it
+	// ShortGapsAtMost is the `le` of the lowest bucket holding every short gap (their maximum is at
+	// most that many seconds); "" when there is none.
+	ShortGapsAtMost string `json:"shortGapsAtMost"`
 }
 
 // readSlices reads a proxy's /metrics (TLS, trusting ca) and picks the slice figures out of it.
@@ -209,9 +213,9 @@ func sliceFigures(samples []metricSample) SliceFigures {
 	type bucket struct {
 		le    float64
 		text  string
-		count float64
+		count int64
 	}
-	var buckets []bucket
+	var buckets []bucket // finite ones
 	var gapSum float64
 	for _, sample := range samples {
 		switch sample.name {
@@ -230,8 +234,8 @@ func sliceFigures(samples []metricSample) SliceFigures {
 			gapSum = sample.value
 		case sliceGapMetric + "_bucket":
 			text := sample.labels["le"]
-			if le, err := strconv.ParseFloat(text, 64); err == nil {
-				buckets = append(buckets, bucket{le, text, sample.value})
+			if le, err := strconv.ParseFloat(text, 64); err == nil && !math.IsInf(le, 1) {
+				buckets = append(buckets, bucket{le, text, int64(sample.value)})
 			}
 		}
 	}
@@ -240,29 +244,18 @@ func sliceFigures(samples []metricSample) SliceFigures {
 	}
 	figures.MeanGapSeconds = gapSum / float64(figures.Gaps)
 	sort.Slice(buckets, func(i, j int) bool { return buckets[i].le < buckets[j].le })
-	figures.MaxGapAtMost = "+Inf"
+	if len(buckets) > 0 {
+		largest := buckets[len(buckets)-1]
+		figures.LargestBound, figures.ShortGaps = largest.text, largest.count
+	}
+	figures.LongGaps = figures.Gaps - figures.ShortGaps
 	for _, b := range buckets {
-		if math.IsInf(b.le, 1) {
-			break
-		}
-		figures.largestBound = b.text
-		if b.count >= float64(figures.Gaps) {
-			figures.MaxGapAtMost = b.text
+		if figures.ShortGaps > 0 && b.count >= figures.ShortGaps {
+			figures.ShortGapsAtMost = b.text
 			break
 		}
 	}
 	return figures
-}
-
-// maxGapText is MaxGapAtMost for people: "≤ 1ms", "> 1s" (the largest bound), "—" (no gap).
-func (f SliceFigures) maxGapText() string {
-	switch f.MaxGapAtMost {
-	case "":
-		return "—"
-	case "+Inf":
-		return "> " + secondsText(f.largestBound)
-	}
-	return "≤ " + secondsText(f.MaxGapAtMost)
 }
 
 // secondsText is a number of seconds written as a Go duration ("0.0005" → "500µs").
