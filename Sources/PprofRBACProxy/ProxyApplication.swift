@@ -51,7 +51,9 @@ package enum ProxyApplication {
                     queueSize: configuration.captureQueueSize, maximumPerUser: configuration.maxCapturesPerUser
                 ), metrics: metrics),
                 cpuProfileSlicer: configuration.cpuProfileSlices
-                    ? makeCPUProfileSlicer(configuration, upstream: upstreamPool, eventLoop: eventLoopGroup.next(), metrics: metrics, logger: logger)
+                    ? makeCPUProfileSlicer(
+                        configuration, upstream: upstreamPool, eventLoop: eventLoopGroup.next(), metrics: metrics, logger: logger
+                    )
                     : nil,
                 upstream: upstreamPool, upstreamTarget: configuration.upstream,
                 identityHeaders: configuration.identityHeaders, observers: observers, logger: logger

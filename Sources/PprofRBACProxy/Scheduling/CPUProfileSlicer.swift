@@ -112,6 +112,8 @@ final class CPUProfileSlicer {
         }
         let covering = windows.keys.filter { $0.first <= number && number <= $0.last }
         guard !covering.isEmpty else { return }
+        let clock = ContinuousClock()
+        let started = clock.now
         let profile = result.flatMap { bytes in
             Result { () throws(ProfileError) in try ProfileFile.decode(bytes) }.mapError { ProfileSliceFailure.unreadable($0) }
         }
@@ -133,6 +135,11 @@ final class CPUProfileSlicer {
         for key in covering where key.last == number {
             finish(key)
         }
+        // Decoding, merging and answering run on this event loop: how long they take is logged.
+        logger.debug(
+            "CPU profile slice done",
+            metadata: ["slice": "\(number)", "windows": "\(covering.count)", "cost": "\(clock.now - started)"]
+        )
     }
 
     /// The time between the end of the previous slice and the start of this one, by the upstream

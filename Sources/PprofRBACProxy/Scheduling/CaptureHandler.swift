@@ -173,10 +173,7 @@ final class CaptureHandler: ChannelDuplexHandler, CaptureSubscriber {
     /// Tells a client that asked where its request stands, in a `102 Processing` answer.
     private func report(_ progress: CaptureProgress, of capture: Capture, context: ChannelHandlerContext) {
         guard capture.reportsProgress else { return }
-        var headers = HTTPHeaders()
-        headers.add(name: CaptureProgress.responseField, value: progress.fieldValue)
-        let head = HTTPResponseHead(version: capture.head.version, status: .processing, headers: headers)
-        context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.head(progress.interimHead(version: capture.head.version))), promise: nil)
     }
 
     /// Hands the request to the forwarder as a read burst of its own: a turn that came, a join

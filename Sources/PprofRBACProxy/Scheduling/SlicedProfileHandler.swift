@@ -145,10 +145,7 @@ final class SlicedProfileHandler: ChannelInboundHandler, SlicedProfileSubscriber
     /// Tells a client that asked where its request stands, in a `102 Processing` answer.
     private func report(_ progress: CaptureProgress, of request: Request, context: ChannelHandlerContext) {
         guard request.reportsProgress else { return }
-        var headers = HTTPHeaders()
-        headers.add(name: CaptureProgress.responseField, value: progress.fieldValue)
-        let head = HTTPResponseHead(version: request.head.version, status: .processing, headers: headers)
-        context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.head(progress.interimHead(version: request.head.version))), promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
