@@ -195,10 +195,13 @@ struct CPUProfileSlicerTests {
         end(.success(Self.slice(1)))
         #expect(source.asked.count == 1 && source.waiting == 0)
         #expect(!leaving.answered && leaving.merged.isEmpty)
-        let next = subscribe(2, seconds: 1)
-        #expect(next.assigned == 2...2, "slice numbers go on")
+        let next = subscribe(2, seconds: 2)
+        #expect(next.assigned == 2...3, "slice numbers go on")
         end(.success(Self.slice(2)))
-        #expect(sampleTotal(try next.profile()) == 4)
+        end(.success(Self.slice(3)))
+        #expect(sampleTotal(try next.profile()) == 8)
+        let gaps = MetricsExposition(metrics.exposition()).value("pprof_rbac_proxy_cpu_profile_slice_gap_seconds_count")
+        #expect(gaps == 1, "the pause while slicing had stopped is no gap; only the one between slices 2 and 3 counts")
     }
 }
 

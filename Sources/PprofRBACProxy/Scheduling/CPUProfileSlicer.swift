@@ -107,11 +107,15 @@ final class CPUProfileSlicer {
 
     private func sliceEnded(_ number: UInt64, _ result: Result<[UInt8], ProfileSliceFailure>) {
         running = nil
-        if windows.keys.contains(where: { $0.last > number }) {
+        let continues = windows.keys.contains { $0.last > number }
+        if continues {
             startSlice()
         }
         let covering = windows.keys.filter { $0.first <= number && number <= $0.last }
-        guard !covering.isEmpty else { return }
+        guard !covering.isEmpty else {
+            latestEnd = nil
+            return
+        }
         let clock = ContinuousClock()
         let started = clock.now
         let profile = result.flatMap { bytes in
@@ -120,7 +124,7 @@ final class CPUProfileSlicer {
         switch profile {
         case .success(let profile):
             metrics.cpuProfileSliceEnded(succeeded: true)
-            let gap = measureGap(after: number, profile)
+            let gap = measureGap(after: number, profile, followed: continues)
             for key in covering {
                 add(profile, gap: key.first == number ? nil : gap, to: key)
             }
@@ -143,9 +147,10 @@ final class CPUProfileSlicer {
     }
 
     /// The time between the end of the previous slice and the start of this one, by the upstream
-    /// profiler's own clock; nil when the previous slice is not known.
-    private func measureGap(after number: UInt64, _ profile: Profile) -> Duration? {
-        defer { latestEnd = (number, profile.timeNanos &+ profile.durationNanos) }
+    /// profiler's own clock; nil when the previous slice is not known, or was not followed at once
+    /// (slicing had stopped: that pause is no gap).
+    private func measureGap(after number: UInt64, _ profile: Profile, followed: Bool) -> Duration? {
+        defer { latestEnd = followed ? (number, profile.timeNanos &+ profile.durationNanos) : nil }
         guard let latestEnd, latestEnd.slice + 1 == number, profile.timeNanos >= latestEnd.nanos else { return nil }
         let gap = Duration.nanoseconds(profile.timeNanos - latestEnd.nanos)
         metrics.cpuProfileSliceGap(gap)
