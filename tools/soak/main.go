@@ -49,7 +49,7 @@ type config struct {
 	timeout       time.Duration
 	personEvery   time.Duration // 0: no person
 	personSeconds int
-	personTimeout time.Duration // personSeconds + personTimeoutSlack
+	personTimeout time.Duration // personSeconds + timeoutSlack
 	proxyFlags    flagList
 	checkOnly     bool
 }

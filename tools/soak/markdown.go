@@ -157,9 +157,9 @@ func (r *Report) writeProfiles(b *strings.Builder) {
 
 // writeUsage is the table of CPU time and slice figures per target.
 func (r *Report) writeUsage(b *strings.Builder) {
-	fmt.Fprintf(b, "\nCPU time over the %s from the first sample after the warm-up to the load's end (%s); "+
-		"CPU profile slices over the whole run, from each proxy's /metrics (— : none, e.g. with --cpu-profile-slices=false); "+
-		"the proxy counts the pause between two runs of slicing (no request waiting) as a gap too: those are the gaps > 1 s, and they weigh on the mean.\n\n",
+	fmt.Fprintf(b, "\nCPU time over the %s from the first sample after the warm-up to the load's end (%s). "+
+		"CPU profile slices over the whole run, from each proxy's /metrics (— : no gap measured; with --cpu-profile-slices=false every series stays at 0); "+
+		"a gap is the upstream profiler's off time between two back-to-back slices (a pause while no request waited is none).\n\n",
 		human(math.Round(r.CPUWindowSeconds*10)/10), r.CPUSource)
 	b.WriteString("| target | upstream CPU s (per min) | proxy CPU s (per min) | slices ok | slices failed | gaps ≤ 1 s | their max | gaps > 1 s | mean gap (all) |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")

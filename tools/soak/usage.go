@@ -21,7 +21,7 @@ import (
 // CPU profile slice metrics, read from its /metrics at the end.
 
 // cpuUnitText says where the CPU figures come from, for the report.
-const cpuUnitText = "utime + stime from /proc/PID/stat, at 100 clock ticks per second (Linux's USER_HZ, assumed)"
+const cpuUnitText = "utime + stime from /proc/PID/stat, at 100 clock ticks per second: Linux's USER_HZ, assumed"
 
 // The proxy's slice metrics (ProxyMetrics.swift).
 const (
