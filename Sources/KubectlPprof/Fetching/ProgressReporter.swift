@@ -14,6 +14,7 @@ package final class ProgressReporter: @unchecked Sendable {
     private var fetches: [FetchProgress] = []
     /// When each fetch's request was sent.
     private var sentAt: [ContinuousClock.Instant] = []
+    /// Off a terminal, when each fetch's last line was written (its sending, before the first).
     private var lastLine: [Double] = []
     private var ticker: Task<Void, Never>?
     private var drewLine = false
@@ -37,7 +38,7 @@ package final class ProgressReporter: @unchecked Sendable {
         defer { lock.unlock() }
         fetches.append(progress)
         sentAt.append(clock.now)
-        lastLine.append(-Self.interval)
+        lastLine.append(0)
         if ticker == nil {
             let period: Duration = isTerminal ? .milliseconds(250) : .milliseconds(500)
             ticker = Task { [weak self] in
