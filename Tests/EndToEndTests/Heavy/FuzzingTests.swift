@@ -3,10 +3,11 @@ import Testing
 
 extension Heavy {
     /// The bounded fuzzing run: scripts/fuzz builds RequestPolicyFuzzer with libFuzzer and fuzzes
-    /// path normalization, authorization questions and the `seconds` parser (fuzz/README.md).
+    /// path normalization, authorization questions, the `seconds` parser and profile.proto decoding
+    /// and merging (fuzz/README.md).
     @Suite("Heavy: fuzzing", .timeLimit(.minutes(20)))
     struct Fuzzing {
-        @Test("30 s of libFuzzer over RequestPolicy finds no input that breaks an invariant")
+        @Test("30 s of libFuzzer over RequestPolicy and PprofProfile finds no input that breaks an invariant")
         func boundedRun() async throws {
             let run = try await CompletedProcess.run(
                 "scripts/fuzz", arguments: ["30"], workingDirectory: PackagePaths.root, timeout: .seconds(15 * 60))
