@@ -499,8 +499,12 @@ func serveSlowHead(w http.ResponseWriter, r *http.Request) {
 // spinSink keeps the busy loop from being optimized away.
 var spinSink int
 
-// capturing counts the CPU profiles and traces running now; the background load burns CPU only then.
+// capturing counts the CPU profiles and traces running now; the background load burns CPU only then,
+// unless steadyLoad.
 var capturing int32
+
+// steadyLoad is 1 with -steady-load: the background load burns CPU whether or not a capture runs.
+var steadyLoad int32
 
 // garbageCPUProfiles is 1 while /debug/pprof/profile answers with bytes that are not a profile.
 var garbageCPUProfiles int32
@@ -543,16 +547,16 @@ func whileCapturing(handler http.HandlerFunc) http.HandlerFunc {
 }
 
 // backgroundLoad burns about 1 ms of CPU every 50 ms while a CPU profile or trace runs (so they
-// have samples) and keeps a rolling ~1 MiB of live allocations (so heap profiles have data).
-// Light on purpose: the end-to-end suite runs dozens of copies of this program at once on two
-// cores, and idle copies must not add up to a busy machine.
+// have samples), or all the time with -steady-load, and keeps a rolling ~1 MiB of live allocations
+// (so heap profiles have data). Light on purpose: the end-to-end suite runs dozens of copies of
+// this program at once on two cores, and idle copies must not add up to a busy machine.
 func backgroundLoad() {
 	var retained [][]byte
 	ticker := time.NewTicker(50 * time.Millisecond)
 	defer ticker.Stop()
 	for range ticker.C {
 		deadline := time.Now().Add(time.Millisecond)
-		for atomic.LoadInt32(&capturing) > 0 && time.Now().Before(deadline) {
+		for (atomic.LoadInt32(&steadyLoad) == 1 || atomic.LoadInt32(&capturing) > 0) && time.Now().Before(deadline) {
 			for i := 0; i < 1000; i++ {
 				spinSink += i * i
 			}
@@ -572,6 +576,7 @@ type serverOptions struct {
 	clientCA string
 	h2c      bool
 	record   bool
+	steady   bool
 }
 
 func parseOptions() (serverOptions, error) {
@@ -582,6 +587,7 @@ func parseOptions() (serverOptions, error) {
 	flag.StringVar(&options.clientCA, "client-ca", "", "require client certificates signed by this PEM CA bundle (needs -tls-cert)")
 	flag.BoolVar(&options.h2c, "h2c", false, "serve HTTP/2 with prior knowledge over cleartext beside HTTP/1.1 on the same port")
 	flag.BoolVar(&options.record, "record", true, "record every request and print one line per finished request (false: neither, for benchmarks)")
+	flag.BoolVar(&options.steady, "steady-load", false, "burn the background load all the time, not only while a CPU profile or trace runs (the soak compares CPU time at the same load)")
 	flag.Parse()
 	switch {
 	case (options.tlsCert == "") != (options.tlsKey == ""):
@@ -663,6 +669,9 @@ func main() {
 		}
 	}
 
+	if options.steady {
+		atomic.StoreInt32(&steadyLoad, 1)
+	}
 	go backgroundLoad()
 
 	// os.Stdout is unbuffered, so the line is visible to a reading parent at once.

@@ -292,7 +292,7 @@ func (s *soak) start() error {
 	for i := 1; i <= s.cfg.targets; i++ {
 		t := &target{name: fmt.Sprintf("proxy-%d", i)}
 		var upstreamAddr string
-		if t.upstream, upstreamAddr, err = s.setup.StartUpstream(fmt.Sprintf("pprof-%d", i), "127.0.0.1:0"); err != nil {
+		if t.upstream, upstreamAddr, err = s.setup.StartUpstream(fmt.Sprintf("pprof-%d", i), "127.0.0.1:0", "-steady-load"); err != nil {
 			return err
 		}
 		argv := harness.ProxyArgv(s.cfg.proxyBin, "127.0.0.1:0", "http://"+upstreamAddr+"/", kubeconfig, s.certs)
