@@ -500,11 +500,8 @@ func serveSlowHead(w http.ResponseWriter, r *http.Request) {
 var spinSink int
 
 // capturing counts the CPU profiles and traces running now; the background load burns CPU only then,
-// unless steadyLoad.
+// unless steady.
 var capturing int32
-
-// steadyLoad is 1 with -steady-load: the background load burns CPU whether or not a capture runs.
-var steadyLoad int32
 
 // garbageCPUProfiles is 1 while /debug/pprof/profile answers with bytes that are not a profile.
 var garbageCPUProfiles int32
@@ -547,16 +544,16 @@ func whileCapturing(handler http.HandlerFunc) http.HandlerFunc {
 }
 
 // backgroundLoad burns about 1 ms of CPU every 50 ms while a CPU profile or trace runs (so they
-// have samples), or all the time with -steady-load, and keeps a rolling ~1 MiB of live allocations
+// have samples), or all the time when steady (-steady-load), and keeps a rolling ~1 MiB of live allocations
 // (so heap profiles have data). Light on purpose: the end-to-end suite runs dozens of copies of
 // this program at once on two cores, and idle copies must not add up to a busy machine.
-func backgroundLoad() {
+func backgroundLoad(steady bool) {
 	var retained [][]byte
 	ticker := time.NewTicker(50 * time.Millisecond)
 	defer ticker.Stop()
 	for range ticker.C {
 		deadline := time.Now().Add(time.Millisecond)
-		for (atomic.LoadInt32(&steadyLoad) == 1 || atomic.LoadInt32(&capturing) > 0) && time.Now().Before(deadline) {
+		for (steady || atomic.LoadInt32(&capturing) > 0) && time.Now().Before(deadline) {
 			for i := 0; i < 1000; i++ {
 				spinSink += i * i
 			}
@@ -669,10 +666,7 @@ func main() {
 		}
 	}
 
-	if options.steady {
-		atomic.StoreInt32(&steadyLoad, 1)
-	}
-	go backgroundLoad()
+	go backgroundLoad(options.steady)
 
 	// os.Stdout is unbuffered, so the line is visible to a reading parent at once.
 	fmt.Printf("listening on %s\n", listener.Addr())
